@@ -1,0 +1,12 @@
+//! Kubernetes clusters for o2dms tests and conformance runs.
+//!
+//! Providers: a local control plane that needs no container engine (etcd,
+//! kube-apiserver, kube-controller-manager, kube-scheduler and a kubelet simulator),
+//! kind, k3s through testcontainers, and an existing cluster through a kubeconfig.
+//! Tools (control-plane binaries, etcd, Helm 3 and 4, kubectl) are provisioned
+//! automatically and cached.
+
+mod error;
+pub mod kubelet;
+
+pub use error::{ClusterError, Result};
