@@ -6,7 +6,17 @@
 //! Tools (control-plane binaries, etcd, Helm 3 and 4, kubectl) are provisioned
 //! automatically and cached.
 
+mod certs;
 mod error;
 pub mod kubelet;
+pub mod local;
+mod process;
+pub mod serve;
+pub mod tools;
 
 pub use error::{ClusterError, Result};
+pub use local::{LocalCluster, LocalClusterOptions, LocalPorts};
+pub use process::{process_alive, process_start_time};
+pub use tools::{
+    default_cache_dir, tools, ControlPlaneBinaries, HelmMajor, ProvisionOptions, Provisioner, Tools,
+};

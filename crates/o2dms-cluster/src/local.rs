@@ -1,0 +1,532 @@
+//! The local cluster: etcd, kube-apiserver, kube-controller-manager and kube-scheduler
+//! on free loopback ports, plus the kubelet simulator. No container engine needed.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Node, ServiceAccount};
+use k8s_openapi::apimachinery::pkg::version::Info;
+use kube::api::Api;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::Client;
+
+use crate::certs;
+use crate::error::{ClusterError, Result};
+use crate::kubelet::{KubeletConfig, KubeletHandle, KubeletSimulator};
+use crate::process::{free_port, ManagedProcess};
+use crate::tools::{ControlPlaneBinaries, ProvisionOptions, Provisioner};
+
+/// How to start a [`LocalCluster`].
+#[derive(Debug, Clone)]
+pub struct LocalClusterOptions {
+    /// The binaries; `None` provisions them with [`ProvisionOptions::default`].
+    pub binaries: Option<ControlPlaneBinaries>,
+    /// The cluster's own directory. `None` creates a fresh one under [`Self::base_dir`]
+    /// (removed on stop). An explicit directory must be empty or absent.
+    pub dir: Option<PathBuf>,
+    /// Where fresh cluster directories go (default: the system temp directory).
+    pub base_dir: Option<PathBuf>,
+    /// Keep the directory after stop (for post-mortems).
+    pub keep_dir: bool,
+    /// The name of the simulated node.
+    pub node_name: String,
+    /// The bound on reaching a Ready node.
+    pub start_timeout: Duration,
+    /// Whether to run the kubelet simulator (default true). Without it, no node exists
+    /// and pods stay Pending.
+    pub kubelet: bool,
+}
+
+impl Default for LocalClusterOptions {
+    fn default() -> Self {
+        LocalClusterOptions {
+            binaries: None,
+            dir: None,
+            base_dir: None,
+            keep_dir: false,
+            node_name: "o2dms-node".to_string(),
+            start_timeout: Duration::from_secs(90),
+            kubelet: true,
+        }
+    }
+}
+
+/// Loopback ports of one local cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LocalPorts {
+    /// etcd client port.
+    pub etcd_client: u16,
+    /// etcd peer port.
+    pub etcd_peer: u16,
+    /// kube-apiserver secure port.
+    pub apiserver: u16,
+    /// kube-controller-manager secure port.
+    pub controller_manager: u16,
+    /// kube-scheduler secure port.
+    pub scheduler: u16,
+    /// The kubelet simulator's log port (0 when it does not run).
+    pub kubelet_log: u16,
+}
+
+/// A running local cluster. [`LocalCluster::stop`] ends it; dropping it does the same
+/// synchronously (so a panicking test leaves no process behind).
+pub struct LocalCluster {
+    dir: PathBuf,
+    keep_dir: bool,
+    kubeconfig_path: PathBuf,
+    client: Client,
+    version: Info,
+    ports: LocalPorts,
+    token: String,
+    node_name: String,
+    binaries: ControlPlaneBinaries,
+    /// In start order: etcd, kube-apiserver, kube-controller-manager, kube-scheduler.
+    processes: Vec<ManagedProcess>,
+    kubelet: Option<KubeletHandle>,
+    stopped: bool,
+}
+
+impl std::fmt::Debug for LocalCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalCluster")
+            .field("dir", &self.dir)
+            .field("ports", &self.ports)
+            .field("version", &self.version.git_version)
+            .finish_non_exhaustive()
+    }
+}
+
+fn os(args: &[String]) -> Vec<OsString> {
+    args.iter().map(OsString::from).collect()
+}
+
+fn write_file(path: &Path, contents: &str) -> Result<()> {
+    std::fs::write(path, contents)
+        .map_err(|e| ClusterError::io(format!("writing {}", path.display()), e))
+}
+
+fn write_private(path: &Path, contents: &str) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    write_file(path, contents)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| ClusterError::io(format!("chmod {}", path.display()), e))
+}
+
+/// The admin kubeconfig: token auth, TLS verified against the cluster's own CA.
+pub(crate) fn admin_kubeconfig(server: &str, ca_pem: &str, token: &str, name: &str) -> String {
+    use base64::Engine;
+    let ca = base64::engine::general_purpose::STANDARD.encode(ca_pem);
+    let doc = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca}}],
+        "users": [{"name": "admin", "user": {"token": token}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": "admin", "namespace": "default"}}],
+        "current-context": name,
+        "preferences": {}
+    });
+    // JSON is YAML; every kubeconfig reader accepts it.
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+impl LocalCluster {
+    /// Starts a cluster and waits until its node is Ready (bounded by
+    /// [`LocalClusterOptions::start_timeout`]).
+    pub async fn start(options: LocalClusterOptions) -> Result<LocalCluster> {
+        let binaries = match options.binaries.clone() {
+            Some(b) => b,
+            None => tokio::task::spawn_blocking(|| {
+                Provisioner::new(ProvisionOptions::default()).control_plane()
+            })
+            .await
+            .map_err(|e| ClusterError::Config(format!("provisioning task failed: {e}")))??,
+        };
+        let dir = match &options.dir {
+            Some(d) => {
+                std::fs::create_dir_all(d)
+                    .map_err(|e| ClusterError::io(format!("creating {}", d.display()), e))?;
+                d.clone()
+            }
+            None => {
+                let base = options.base_dir.clone().unwrap_or_else(std::env::temp_dir);
+                std::fs::create_dir_all(&base)
+                    .map_err(|e| ClusterError::io(format!("creating {}", base.display()), e))?;
+                tempfile::Builder::new()
+                    .prefix("o2dms-cluster-")
+                    .tempdir_in(&base)
+                    .map_err(|e| {
+                        ClusterError::io(format!("creating a directory in {}", base.display()), e)
+                    })?
+                    .keep()
+            }
+        };
+        let ports = LocalPorts {
+            etcd_client: free_port()?,
+            etcd_peer: free_port()?,
+            apiserver: free_port()?,
+            controller_manager: free_port()?,
+            scheduler: free_port()?,
+            kubelet_log: 0,
+        };
+        let token = certs::random_token()?;
+        let mut cluster = LocalCluster {
+            kubeconfig_path: dir.join("kubeconfig"),
+            dir,
+            keep_dir: options.keep_dir,
+            // Replaced below once the kubeconfig exists.
+            client: placeholder_client()?,
+            version: Info::default(),
+            ports,
+            token,
+            node_name: options.node_name.clone(),
+            binaries,
+            processes: Vec::new(),
+            kubelet: None,
+            stopped: false,
+        };
+        // On any error below, dropping `cluster` stops what was started.
+        cluster.boot(&options).await?;
+        Ok(cluster)
+    }
+
+    async fn boot(&mut self, options: &LocalClusterOptions) -> Result<()> {
+        let deadline = Instant::now() + options.start_timeout;
+        let d = self.dir.clone();
+        let p = self.ports;
+        for sub in ["etcd", "certs", "logs"] {
+            std::fs::create_dir_all(d.join(sub))
+                .map_err(|e| ClusterError::io(format!("creating {}", d.join(sub).display()), e))?;
+        }
+        let c = certs::generate()?;
+        let ca = d.join("certs/ca.crt");
+        let serving_crt = d.join("certs/apiserver.crt");
+        let serving_key = d.join("certs/apiserver.key");
+        let sa_key = d.join("certs/sa.key");
+        let sa_pub = d.join("certs/sa.pub");
+        write_file(&ca, &c.ca_cert_pem)?;
+        write_file(&serving_crt, &(c.serving_cert_pem.clone() + &c.ca_cert_pem))?;
+        write_private(&serving_key, &c.serving_key_pem)?;
+        write_private(&sa_key, &c.sa_private_pem)?;
+        write_file(&sa_pub, &c.sa_public_pem)?;
+        let tokens = d.join("tokens.csv");
+        write_private(
+            &tokens,
+            &format!("{},admin,admin,system:masters\n", self.token),
+        )?;
+        let server = format!("https://127.0.0.1:{}", p.apiserver);
+        let name = d
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "o2dms-local".into());
+        let kubeconfig_text = admin_kubeconfig(&server, &c.ca_cert_pem, &self.token, &name);
+        write_private(&self.kubeconfig_path, &kubeconfig_text)?;
+        let kc = self.kubeconfig_path.display().to_string();
+        let legacy = self.binaries.minor_version().is_some_and(|m| m < 24);
+        let b = self.binaries.clone();
+        let ds = |rel: &str| d.join(rel).display().to_string();
+
+        let etcd_args = vec![
+            format!("--data-dir={}", ds("etcd")),
+            format!("--name=o2dms"),
+            format!("--listen-client-urls=http://127.0.0.1:{}", p.etcd_client),
+            format!("--advertise-client-urls=http://127.0.0.1:{}", p.etcd_client),
+            format!("--listen-peer-urls=http://127.0.0.1:{}", p.etcd_peer),
+            format!(
+                "--initial-advertise-peer-urls=http://127.0.0.1:{}",
+                p.etcd_peer
+            ),
+            format!("--initial-cluster=o2dms=http://127.0.0.1:{}", p.etcd_peer),
+            "--unsafe-no-fsync=true".to_string(),
+        ];
+        self.spawn("etcd", &b.etcd, &etcd_args)?;
+
+        let mut api_args = vec![
+            format!("--etcd-servers=http://127.0.0.1:{}", p.etcd_client),
+            "--bind-address=127.0.0.1".to_string(),
+            "--advertise-address=127.0.0.1".to_string(),
+            format!("--secure-port={}", p.apiserver),
+            format!("--cert-dir={}", ds("certs")),
+            format!("--tls-cert-file={}", serving_crt.display()),
+            format!("--tls-private-key-file={}", serving_key.display()),
+            format!("--token-auth-file={}", tokens.display()),
+            "--authorization-mode=RBAC".to_string(),
+            "--service-account-issuer=https://kubernetes.default.svc".to_string(),
+            format!("--service-account-key-file={}", sa_pub.display()),
+            format!("--service-account-signing-key-file={}", sa_key.display()),
+            "--service-cluster-ip-range=10.96.0.0/16".to_string(),
+            "--allow-privileged=true".to_string(),
+        ];
+        if legacy {
+            // Before 1.24 the apiserver also serves plain HTTP on 8080 unless told not to.
+            api_args.push("--insecure-port=0".to_string());
+        }
+        self.spawn("kube-apiserver", &b.kube_apiserver, &api_args)?;
+
+        let mut cm_args = vec![
+            format!("--kubeconfig={kc}"),
+            format!("--authentication-kubeconfig={kc}"),
+            format!("--authorization-kubeconfig={kc}"),
+            "--bind-address=127.0.0.1".to_string(),
+            format!("--secure-port={}", p.controller_manager),
+            format!("--cert-dir={}", ds("certs/controller-manager")),
+            format!("--service-account-private-key-file={}", sa_key.display()),
+            format!("--root-ca-file={}", ca.display()),
+            "--use-service-account-credentials=false".to_string(),
+            "--leader-elect=false".to_string(),
+            "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-attachdetach"
+                .to_string(),
+        ];
+        let mut sched_args = vec![
+            format!("--kubeconfig={kc}"),
+            format!("--authentication-kubeconfig={kc}"),
+            format!("--authorization-kubeconfig={kc}"),
+            "--bind-address=127.0.0.1".to_string(),
+            format!("--secure-port={}", p.scheduler),
+            format!("--cert-dir={}", ds("certs/scheduler")),
+            "--leader-elect=false".to_string(),
+        ];
+        if legacy {
+            // Before 1.24 both also serve plain HTTP on fixed ports (10252, 10251).
+            cm_args.push("--port=0".to_string());
+            sched_args.push("--port=0".to_string());
+        }
+
+        // The client: same kubeconfig as every other user.
+        self.client = client_from_kubeconfig(&self.kubeconfig_path, None).await?;
+
+        self.wait_apiserver_ready(deadline).await?;
+        // Both retry until the apiserver answers, but starting them once it is ready
+        // keeps their logs free of connection errors.
+        self.spawn(
+            "kube-controller-manager",
+            &b.kube_controller_manager,
+            &cm_args,
+        )?;
+        self.spawn("kube-scheduler", &b.kube_scheduler, &sched_args)?;
+        self.version = self.client.apiserver_version().await?;
+
+        if options.kubelet {
+            let handle = KubeletSimulator::start(
+                self.client.clone(),
+                KubeletConfig {
+                    node_name: options.node_name.clone(),
+                    ..KubeletConfig::default()
+                },
+            )
+            .await?;
+            self.ports.kubelet_log = handle.log_port();
+            self.kubelet = Some(handle);
+            self.wait_node_ready(deadline).await?;
+        }
+        self.wait_default_service_account(deadline).await?;
+        Ok(())
+    }
+
+    fn spawn(&mut self, name: &str, binary: &Path, args: &[String]) -> Result<()> {
+        let log = self.dir.join("logs").join(format!("{name}.log"));
+        let proc = ManagedProcess::spawn(name, binary, &os(args), &log)?;
+        self.processes.push(proc);
+        Ok(())
+    }
+
+    /// An error if any component has exited.
+    fn check_processes(&mut self) -> Result<()> {
+        for p in &mut self.processes {
+            if let Some(status) = p.exited() {
+                return Err(p.exit_error(status));
+            }
+        }
+        Ok(())
+    }
+
+    fn timeout(&self, what: &str, started: Instant) -> ClusterError {
+        let _ = started;
+        let logs: Vec<String> = self
+            .processes
+            .iter()
+            .map(|p| p.log_path().display().to_string())
+            .collect();
+        ClusterError::Timeout {
+            what: format!("{what} (component logs: {})", logs.join(", ")),
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+
+    async fn wait_apiserver_ready(&mut self, deadline: Instant) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            self.check_processes()?;
+            let req = http::Request::get("/readyz")
+                .body(Vec::new())
+                .map_err(|e| ClusterError::Config(e.to_string()))?;
+            let attempt =
+                tokio::time::timeout(Duration::from_secs(2), self.client.request_text(req)).await;
+            if let Ok(Ok(body)) = attempt {
+                if body.trim() == "ok" {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(self.timeout("kube-apiserver /readyz", started));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_node_ready(&mut self, deadline: Instant) -> Result<()> {
+        let started = Instant::now();
+        let nodes: Api<Node> = Api::all(self.client.clone());
+        loop {
+            self.check_processes()?;
+            if let Ok(Some(node)) = nodes.get_opt(&self.node_name).await {
+                let ready = node
+                    .status
+                    .and_then(|s| s.conditions)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.type_ == "Ready" && c.status == "True");
+                if ready {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(self.timeout(&format!("node {} Ready", self.node_name), started));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Pods are admitted only once the namespace's `default` service account exists (and,
+    /// before 1.24, has its token secret): wait for it in `default`.
+    async fn wait_default_service_account(&mut self, deadline: Instant) -> Result<()> {
+        let started = Instant::now();
+        let sas: Api<ServiceAccount> = Api::namespaced(self.client.clone(), "default");
+        let legacy = self.binaries.minor_version().is_some_and(|m| m < 24);
+        loop {
+            self.check_processes()?;
+            if let Ok(Some(sa)) = sas.get_opt("default").await {
+                if !legacy || sa.secrets.is_some_and(|s| !s.is_empty()) {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(self.timeout("service account default/default", started));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The admin kubeconfig (token auth, TLS verified against the cluster's CA).
+    pub fn kubeconfig_path(&self) -> &Path {
+        &self.kubeconfig_path
+    }
+
+    /// A client with admin rights.
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    /// What the apiserver reports (`v1.20.2` for binaries built from Debian's source).
+    pub fn server_version(&self) -> &Info {
+        &self.version
+    }
+
+    /// The apiserver URL, `https://127.0.0.1:PORT`.
+    pub fn server_url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.ports.apiserver)
+    }
+
+    /// The admin bearer token (group `system:masters`).
+    pub fn admin_token(&self) -> &str {
+        &self.token
+    }
+
+    /// The PEM of the CA that signed the apiserver's serving certificate.
+    pub fn ca_path(&self) -> PathBuf {
+        self.dir.join("certs/ca.crt")
+    }
+
+    /// The cluster's directory (certificates, etcd data, kubeconfig, logs/).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The ports it listens on.
+    pub fn ports(&self) -> LocalPorts {
+        self.ports
+    }
+
+    /// The simulated node's name.
+    pub fn node_name(&self) -> &str {
+        &self.node_name
+    }
+
+    /// The binaries it runs.
+    pub fn binaries(&self) -> &ControlPlaneBinaries {
+        &self.binaries
+    }
+
+    /// Process ids of the components, in start order (etcd, kube-apiserver,
+    /// kube-controller-manager, kube-scheduler).
+    pub fn pids(&self) -> Vec<(String, u32)> {
+        self.processes
+            .iter()
+            .map(|p| (p.name().to_string(), p.pid()))
+            .collect()
+    }
+
+    /// Stops the kubelet simulator, then the scheduler, controller-manager, apiserver and
+    /// etcd (by process id, SIGTERM then SIGKILL after a grace period), and removes the
+    /// directory unless asked to keep it.
+    pub async fn stop(mut self) {
+        if let Some(k) = self.kubelet.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), k.shutdown()).await;
+        }
+        let _ = tokio::task::spawn_blocking(move || self.stop_sync()).await;
+    }
+
+    fn stop_sync(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        drop(self.kubelet.take());
+        while let Some(mut p) = self.processes.pop() {
+            p.terminate(Duration::from_secs(10));
+        }
+        if !self.keep_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        self.stop_sync();
+    }
+}
+
+/// A client that is never used: the field must hold something before the kubeconfig exists.
+fn placeholder_client() -> Result<Client> {
+    let config = kube::Config::new(
+        "http://127.0.0.1:9"
+            .parse()
+            .map_err(|e| ClusterError::Config(format!("{e}")))?,
+    );
+    Ok(Client::try_from(config)?)
+}
+
+/// A client from a kubeconfig file and an optional context.
+pub async fn client_from_kubeconfig(path: &Path, context: Option<&str>) -> Result<Client> {
+    let kubeconfig = Kubeconfig::read_from(path)
+        .map_err(|e| ClusterError::Kubeconfig(format!("reading {}: {e}", path.display())))?;
+    let options = KubeConfigOptions {
+        context: context.map(str::to_string),
+        ..KubeConfigOptions::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| ClusterError::Kubeconfig(format!("{}: {e}", path.display())))?;
+    Ok(Client::try_from(config)?)
+}

@@ -1,0 +1,137 @@
+//! A real local cluster (no mocks): workloads become available, clusters run side by
+//! side, and stopping leaves no process behind.
+
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Node;
+use kube::api::{Api, PostParams};
+use o2dms_cluster::{process_alive, tools, LocalCluster, LocalClusterOptions};
+
+async fn start() -> LocalCluster {
+    let binaries = tokio::task::spawn_blocking(|| tools().map(|t| t.control_plane.clone()))
+        .await
+        .expect("provisioning task")
+        .expect("provision tools (run `cargo xtask cluster provision` first)");
+    LocalCluster::start(LocalClusterOptions {
+        binaries: Some(binaries),
+        ..LocalClusterOptions::default()
+    })
+    .await
+    .expect("start a local cluster")
+}
+
+fn deployment(name: &str, replicas: i32) -> Deployment {
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "main", "image": "registry.k8s.io/pause:3.9"}]}
+            }
+        }
+    }))
+    .expect("valid deployment")
+}
+
+async fn wait_available(client: kube::Client, name: &str, replicas: i32, bound: Duration) {
+    let api: Api<Deployment> = Api::namespaced(client, "default");
+    let deadline = Instant::now() + bound;
+    loop {
+        let d = api.get(name).await.expect("get deployment");
+        let status = d.status.unwrap_or_default();
+        let available = status
+            .conditions
+            .unwrap_or_default()
+            .iter()
+            .any(|c| c.type_ == "Available" && c.status == "True");
+        if available && status.available_replicas == Some(replicas) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "deployment {name} not available within {bound:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployment_becomes_available() {
+    let cluster = start().await;
+    let version = cluster.server_version().clone();
+    assert!(version.git_version.starts_with('v'), "{version:?}");
+    let nodes: Api<Node> = Api::all(cluster.client());
+    assert_eq!(
+        nodes.list(&Default::default()).await.unwrap().items.len(),
+        1
+    );
+    let api: Api<Deployment> = Api::namespaced(cluster.client(), "default");
+    api.create(&PostParams::default(), &deployment("web", 2))
+        .await
+        .expect("create deployment");
+    wait_available(cluster.client(), "web", 2, Duration::from_secs(60)).await;
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clusters_side_by_side_and_nothing_remains_after_stop() {
+    let (a, b) = tokio::join!(start(), start());
+    assert_ne!(a.ports().apiserver, b.ports().apiserver);
+    assert_ne!(a.dir(), b.dir());
+    let api_a: Api<Deployment> = Api::namespaced(a.client(), "default");
+    let api_b: Api<Deployment> = Api::namespaced(b.client(), "default");
+    api_a
+        .create(&PostParams::default(), &deployment("only-in-a", 1))
+        .await
+        .unwrap();
+    api_b
+        .create(&PostParams::default(), &deployment("only-in-b", 1))
+        .await
+        .unwrap();
+    wait_available(a.client(), "only-in-a", 1, Duration::from_secs(60)).await;
+    wait_available(b.client(), "only-in-b", 1, Duration::from_secs(60)).await;
+    assert!(api_a.get_opt("only-in-b").await.unwrap().is_none());
+    assert!(api_b.get_opt("only-in-a").await.unwrap().is_none());
+
+    let pids: Vec<u32> = a
+        .pids()
+        .into_iter()
+        .chain(b.pids())
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(pids.len(), 8);
+    assert!(pids.iter().all(|p| process_alive(*p)));
+    let dirs = [a.dir().to_path_buf(), b.dir().to_path_buf()];
+    a.stop().await;
+    b.stop().await;
+    for pid in pids {
+        assert!(!process_alive(pid), "process {pid} still runs after stop");
+        assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+    }
+    for d in dirs {
+        assert!(!d.exists(), "{} still exists", d.display());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_cluster_stops_it() {
+    let cluster = start().await;
+    let pids: Vec<u32> = cluster.pids().into_iter().map(|(_, p)| p).collect();
+    let dir = cluster.dir().to_path_buf();
+    // As in a test that panics: no explicit stop.
+    let outcome = std::panic::AssertUnwindSafe(async move {
+        let _owned = cluster;
+        panic!("simulated test failure");
+    });
+    let joined = tokio::spawn(futures::FutureExt::catch_unwind(outcome)).await;
+    assert!(matches!(joined, Ok(Err(_))));
+    for pid in pids {
+        assert!(!process_alive(pid), "process {pid} still runs after drop");
+    }
+    assert!(!dir.exists());
+}
