@@ -1,0 +1,3 @@
+//! Benchmarks of the mock (written in a later commit).
+
+fn main() {}

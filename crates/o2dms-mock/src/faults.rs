@@ -1,0 +1,253 @@
+//! Fault injection: failures, latency, stuck writers and misbehaving packages.
+
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use o2dms_core::{DeploymentId, DeploymentStatus, Error, Result};
+
+use crate::state::Shared;
+
+/// One method of the [`DmsAdapter`](o2dms_core::DmsAdapter) trait, reads included,
+/// to aim a fault at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Method {
+    /// `health`.
+    Health,
+    /// `list_packages`.
+    ListPackages,
+    /// `get_package`.
+    GetPackage,
+    /// `upload_package`.
+    UploadPackage,
+    /// `delete_package`.
+    DeletePackage,
+    /// `list_deployments`.
+    ListDeployments,
+    /// `get_deployment`.
+    GetDeployment,
+    /// `create_deployment`.
+    CreateDeployment,
+    /// `update_deployment`.
+    UpdateDeployment,
+    /// `delete_deployment`.
+    DeleteDeployment,
+    /// `scale_deployment`.
+    ScaleDeployment,
+    /// `rollback_deployment`.
+    RollbackDeployment,
+    /// `deployment_status`.
+    DeploymentStatus,
+    /// `deployment_history`.
+    DeploymentHistory,
+    /// `deployment_logs`.
+    DeploymentLogs,
+}
+
+impl Method {
+    /// Every method, in trait order.
+    pub const ALL: [Method; 15] = [
+        Method::Health,
+        Method::ListPackages,
+        Method::GetPackage,
+        Method::UploadPackage,
+        Method::DeletePackage,
+        Method::ListDeployments,
+        Method::GetDeployment,
+        Method::CreateDeployment,
+        Method::UpdateDeployment,
+        Method::DeleteDeployment,
+        Method::ScaleDeployment,
+        Method::RollbackDeployment,
+        Method::DeploymentStatus,
+        Method::DeploymentHistory,
+        Method::DeploymentLogs,
+    ];
+
+    /// The trait method's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Health => "health",
+            Method::ListPackages => "list_packages",
+            Method::GetPackage => "get_package",
+            Method::UploadPackage => "upload_package",
+            Method::DeletePackage => "delete_package",
+            Method::ListDeployments => "list_deployments",
+            Method::GetDeployment => "get_deployment",
+            Method::CreateDeployment => "create_deployment",
+            Method::UpdateDeployment => "update_deployment",
+            Method::DeleteDeployment => "delete_deployment",
+            Method::ScaleDeployment => "scale_deployment",
+            Method::RollbackDeployment => "rollback_deployment",
+            Method::DeploymentStatus => "deployment_status",
+            Method::DeploymentHistory => "deployment_history",
+            Method::DeploymentLogs => "deployment_logs",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The fault-injection handle of a [`MockAdapter`](crate::MockAdapter), from
+/// [`MockAdapter::faults`](crate::MockAdapter::faults). Faults apply to every clone of
+/// the mock.
+///
+/// ```
+/// use std::time::Duration;
+/// use o2dms_core::{DmsAdapter, DeploymentId, Error, ErrorKind};
+/// use o2dms_mock::{Method, MockAdapter};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let mock = MockAdapter::builder().build();
+/// let id = DeploymentId::new("ran", "du-1").unwrap();
+///
+/// // The next two gets fail with Unavailable, then the mock answers normally again.
+/// mock.faults().fail_next(Method::GetDeployment, 2, Error::Unavailable { message: "injected".into() });
+/// for _ in 0..2 {
+///     assert_eq!(mock.get_deployment(&id).await.unwrap_err().kind(), ErrorKind::Unavailable);
+/// }
+/// assert_eq!(mock.get_deployment(&id).await.unwrap_err().kind(), ErrorKind::NotFound);
+///
+/// // Every list takes 5 ms longer (an async sleep).
+/// mock.faults().latency(Method::ListDeployments, Duration::from_millis(5));
+/// mock.faults().clear();
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Faults {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Faults {
+    /// The next `n` calls of `method` fail with `error` (a clone each time) before doing
+    /// anything. Adds to failures already queued for that method.
+    pub fn fail_next(&self, method: Method, n: usize, error: Error) {
+        let mut f = self.shared.faults();
+        let queue = f.failures.entry(method).or_default();
+        queue.extend(std::iter::repeat_n(error, n));
+        self.shared.faults_armed.store(true, Ordering::Release);
+    }
+
+    /// Every call of `method` first waits `delay` (a `tokio::time::sleep`, so it needs a
+    /// Tokio runtime with time enabled). A zero delay removes the latency.
+    pub fn latency(&self, method: Method, delay: Duration) {
+        let mut f = self.shared.faults();
+        if delay.is_zero() {
+            f.latency.remove(&method);
+        } else {
+            f.latency.insert(method, delay);
+            self.shared.faults_armed.store(true, Ordering::Release);
+        }
+    }
+
+    /// How many injected failures of `method` are still queued.
+    pub fn pending_failures(&self, method: Method) -> usize {
+        self.shared
+            .faults()
+            .failures
+            .get(&method)
+            .map_or(0, |q| q.len())
+    }
+
+    /// Removes every queued failure and every latency (package behaviours and stuck
+    /// deployments stay).
+    pub fn clear(&self) {
+        let mut f = self.shared.faults();
+        f.failures.clear();
+        f.latency.clear();
+    }
+
+    /// Leaves deployment `id` as a writer that crashed mid-operation would: its current
+    /// revision's status becomes `status`, which must be an in-progress status
+    /// (`Deploying`, `Upgrading` or `RollingBack`, Helm's `pending-*`).
+    ///
+    /// While it is stuck, update and scale give [`Error::Conflict`] ("another operation
+    /// is in progress"), like Helm's lock; rollback is allowed (Helm's rollback does not
+    /// check the lock) and clears it; delete is allowed.
+    ///
+    /// ```
+    /// use o2dms_core::{CreateDeployment, DmsAdapter, DeploymentId, DeploymentStatus, ErrorKind,
+    ///     RollbackRequest, ScaleRequest};
+    /// use o2dms_mock::{MockAdapter, PackageSpec};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> o2dms_core::Result<()> {
+    /// let mock = MockAdapter::builder().package(PackageSpec::new("web", "1.0.0")).build();
+    /// let id = DeploymentId::new("ns", "web")?;
+    /// mock.create_deployment(CreateDeployment::new(id.clone(), "web@1.0.0".parse()?)).await?;
+    /// mock.scale_deployment(&id, ScaleRequest::to(2)).await?;
+    ///
+    /// mock.faults().stick_pending(&id, DeploymentStatus::Upgrading)?;
+    /// assert_eq!(mock.get_deployment(&id).await?.status, DeploymentStatus::Upgrading);
+    /// let err = mock.scale_deployment(&id, ScaleRequest::to(3)).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Conflict);
+    ///
+    /// // The safe recovery: roll back (to revision 1 here); a new revision, Deployed.
+    /// let d = mock.rollback_deployment(&id, RollbackRequest::default()).await?;
+    /// assert_eq!((d.revision, d.status), (3, DeploymentStatus::Deployed));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stick_pending(&self, id: &DeploymentId, status: DeploymentStatus) -> Result<()> {
+        if !matches!(
+            status,
+            DeploymentStatus::Deploying
+                | DeploymentStatus::Upgrading
+                | DeploymentStatus::RollingBack
+        ) {
+            return Err(Error::invalid(
+                "status",
+                format!("must be deploying, upgrading or rolling_back (got {status})"),
+            ));
+        }
+        let mut st = self.shared.write();
+        let rec = st.deployment_mut(id)?;
+        rec.current_mut().status = status;
+        rec.refresh();
+        Ok(())
+    }
+
+    /// Every version of package `name` ignores the scale key: its simulated workload keeps
+    /// the replica count of the chart's default values, so scale never reaches what was
+    /// asked. Scale then writes its new revision as `Failed` (as Helm would) and returns
+    /// [`Error::Backend`] saying the workload did not reach the replica count: never
+    /// success. Affects deployments that exist already, too.
+    pub fn package_ignores_scale(&self, name: impl Into<String>) {
+        self.shared.write().ignores_scale.insert(name.into());
+    }
+
+    /// Every version of package `name` never becomes ready (its pods are stuck in
+    /// `ErrImagePull`). Create, update, scale and rollback onto it wait for their whole
+    /// timeout (on the mock's [`Clock`](crate::Clock), without sleeping), write the new
+    /// revision as `Failed`, and return [`Error::Timeout`]; the deployment stays, Failed,
+    /// visible in get and list, and its status detail says why.
+    pub fn package_never_ready(&self, name: impl Into<String>) {
+        self.shared.write().never_ready.insert(name.into());
+    }
+
+    /// Undoes [`Faults::package_ignores_scale`] and [`Faults::package_never_ready`] for `name`.
+    pub fn package_behaves(&self, name: &str) {
+        let mut st = self.shared.write();
+        st.ignores_scale.remove(name);
+        st.never_ready.remove(name);
+    }
+
+    /// Takes the next injected failure of `method` and its latency.
+    pub(crate) fn take(shared: &Shared, method: Method) -> (Option<Duration>, Option<Error>) {
+        let mut f = shared.faults();
+        let err = f.failures.get_mut(&method).and_then(|q| q.pop_front());
+        (f.latency.get(&method).copied(), err)
+    }
+}
+
+impl fmt::Debug for Faults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Faults").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,124 @@
+//! # o2dms-mock
+//!
+//! An in-memory [`DmsAdapter`](o2dms_core::DmsAdapter) with Helm's semantics (revisions,
+//! superseded history, `--history-max` pruning, rollback as a new revision, the
+//! `pending-*` lock) and fault injection, for the tests of anything built on the trait:
+//! REST servers, SMO clients, wrappers, and the conformance suite itself.
+//!
+//! - [`MockAdapter::builder`] sets packages, the scale key, the history limit, the
+//!   default timeout and the [`Clock`].
+//! - [`MockAdapter::faults`] injects failures and latency per [`Method`], leaves
+//!   deployments stuck `pending-*`, and makes packages misbehave by name
+//!   ([`Faults::package_never_ready`], [`Faults::package_ignores_scale`]).
+//! - Every timestamp comes from the [`Clock`]; with a [`ManualClock`] the tests own time,
+//!   and a create that times out advances it instead of sleeping.
+//!
+//! ```
+//! use o2dms_core::{CreateDeployment, DeploymentId, DeploymentStatus, DmsAdapter, ScaleRequest,
+//!     Value, Values};
+//! use o2dms_mock::{MockAdapter, PackageSpec};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> o2dms_core::Result<()> {
+//! let mock = MockAdapter::builder()
+//!     .package(PackageSpec::new("du", "1.2.0").values(Values::from_pairs([
+//!         ("replicaCount", Value::from(1)),
+//!         ("image", Value::from("du:1.2.0")),
+//!     ])))
+//!     .build();
+//!
+//! let id = DeploymentId::new("ran", "du-1")?;
+//! let created = mock
+//!     .create_deployment(CreateDeployment::new(id.clone(), "du@1.2.0".parse()?))
+//!     .await?;
+//! assert_eq!((created.revision, created.status), (1, DeploymentStatus::Deployed));
+//!
+//! let scaled = mock.scale_deployment(&id, ScaleRequest::to(3)).await?;
+//! assert_eq!(scaled.revision, 2);
+//! assert_eq!(scaled.values.get("replicaCount"), Some(&Value::from(3)));
+//!
+//! let status = mock.deployment_status(&id).await?;
+//! assert_eq!((status.replicas.desired, status.replicas.ready, status.progress), (3, 3, 100));
+//! # Ok(())
+//! # }
+//! ```
+
+mod adapter;
+mod builder;
+mod clock;
+mod faults;
+mod state;
+mod upload;
+mod workload;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use builder::{
+    MockBuilder, PackageSpec, DEFAULT_MAX_HISTORY, DEFAULT_SCALE_KEY, DEFAULT_TIMEOUT,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use faults::{Faults, Method};
+
+use state::Shared;
+
+/// The in-memory adapter. A cheap, cloneable handle: clones share one store, one set
+/// of faults and one clock. `Send + Sync` and safe under concurrent calls; every write
+/// is applied atomically, so two writes to one deployment never apply to the same base
+/// revision (they are serialized).
+#[derive(Clone)]
+pub struct MockAdapter {
+    shared: Arc<Shared>,
+}
+
+impl MockAdapter {
+    /// A builder with no packages, [`SystemClock`], scale key `replicaCount`, history
+    /// limit 10 and a 5-minute default timeout.
+    pub fn builder() -> MockBuilder {
+        MockBuilder::default()
+    }
+
+    /// A mock with the defaults of [`MockAdapter::builder`].
+    pub fn new() -> Self {
+        MockBuilder::default().build()
+    }
+
+    /// The fault-injection handle.
+    pub fn faults(&self) -> Faults {
+        Faults {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Adds (or replaces) a package directly, as the builder's
+    /// [`MockBuilder::package`] does; returns it as `get_package` will.
+    pub fn add_package(&self, spec: PackageSpec) -> o2dms_core::Result<o2dms_core::Package> {
+        let now = self.shared.clock.now();
+        let (key, stored) = spec.into_stored(now)?;
+        let package = stored.package.clone();
+        self.shared.write().packages.insert(key, stored);
+        Ok(package)
+    }
+
+    /// The number of deployments stored.
+    pub fn deployment_count(&self) -> usize {
+        self.shared.read().deployments.len()
+    }
+}
+
+impl Default for MockAdapter {
+    fn default() -> Self {
+        MockAdapter::new()
+    }
+}
+
+impl fmt::Debug for MockAdapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.shared.read();
+        f.debug_struct("MockAdapter")
+            .field("deployments", &st.deployments.len())
+            .field("packages", &st.packages.len())
+            .field("config", &self.shared.config)
+            .finish()
+    }
+}
