@@ -1,0 +1,102 @@
+//! Concurrency: two writers on one deployment lose no update and keep history consistent.
+
+use o2dms_core::{DeploymentStatus, DmsAdapter, ErrorKind, UpdateDeployment, Value};
+
+use super::{caps, get, history, numbers, vals};
+use crate::body;
+use crate::check::{describe_error, ensure, ensure_eq, Failure};
+use crate::context::Context;
+use crate::fixtures::Fixture;
+use crate::scenario::{Scenario, ScenarioResult};
+
+pub(super) fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario::new(
+            "concurrency.two_writers_no_lost_update",
+            "two concurrent merge updates of one deployment: each succeeds or is Conflict; every success is in the final values, one revision per success",
+            body!(two_writers),
+        )
+        .requires(caps::LIFECYCLE),
+        Scenario::new(
+            "concurrency.history_stays_consistent",
+            "after rounds of concurrent writers, history is 1..n without gaps or repeats and only the newest revision is current",
+            body!(history_consistent),
+        )
+        .requires(caps::HISTORY),
+    ]
+}
+
+/// Runs `writers` concurrent merge updates, each setting its own key to `round`;
+/// returns the keys whose update succeeded.
+async fn round(a: &dyn DmsAdapter, cx: &Context, writers: u32, round: u32) -> Result<Vec<String>, Failure> {
+    let id = cx.id("app");
+    let updates = (0..writers).map(|w| {
+        let id = id.clone();
+        let key = format!("w{w}");
+        async move {
+            let req = UpdateDeployment {
+                values: vals(&format!(r#"{{"conformance":{{"{key}":{round}}}}}"#)),
+                timeout: cx.operation_timeout(),
+                ..Default::default()
+            };
+            (key, a.update_deployment(&id, req).await)
+        }
+    });
+    let mut ok = Vec::new();
+    for (key, result) in futures::future::join_all(updates).await {
+        match result {
+            Ok(_) => ok.push(key),
+            Err(e) if e.kind() == ErrorKind::Conflict => {}
+            Err(e) => {
+                return Err(Failure::mismatch(
+                    format!("writer {key} to succeed or get Conflict"),
+                    describe_error(&e),
+                ))
+            }
+        }
+    }
+    ensure(!ok.is_empty(), "at least one of the concurrent writers to succeed", || {
+        "every writer got Conflict".into()
+    })?;
+    Ok(ok)
+}
+
+async fn two_writers(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let id = cx.id("app");
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"conformance":{"base":true}}"#)).await?;
+    let mut revision = 1;
+    for r in 1..=cx.settings().repeat {
+        let ok = round(a, cx, 2, r).await?;
+        revision += ok.len() as u32;
+        let g = get(a, &id).await?;
+        ensure_eq(&format!("revision after round {r}"), &revision, &g.revision)?;
+        for key in &ok {
+            ensure_eq(
+                &format!("conformance.{key} after round {r} (its update succeeded)"),
+                &Some(&Value::Int(i64::from(r))),
+                &g.values.get_path(&format!("conformance.{key}")),
+            )?;
+        }
+        ensure_eq("conformance.base (from create)", &Some(&Value::Bool(true)), &g.values.get_path("conformance.base"))?;
+    }
+    Ok(())
+}
+
+async fn history_consistent(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let id = cx.id("app");
+    cx.deploy(a, "app", Fixture::Web, vals("{}")).await?;
+    let mut revision = 1u32;
+    for r in 1..=cx.settings().repeat {
+        revision += round(a, cx, 3, r).await?.len() as u32;
+    }
+    let h = history(a, &id).await?;
+    let n = numbers(&h);
+    let first = n.first().copied().unwrap_or(1);
+    ensure_eq("history revisions (contiguous, ascending)", &(first..=revision).collect::<Vec<u32>>(), &n)?;
+    let current: Vec<u32> = h
+        .iter()
+        .filter(|r| r.status != DeploymentStatus::Superseded)
+        .map(|r| r.revision)
+        .collect();
+    ensure_eq("revisions not superseded", &vec![revision], &current)
+}

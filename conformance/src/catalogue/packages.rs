@@ -1,0 +1,257 @@
+//! Packages: upload, get, list, delete, hostile archives, in-use conflicts.
+
+use o2dms_core::{
+    CreateDeployment, DeletePackageOptions, DeploymentStatus, DmsAdapter, ErrorKind,
+    PackageFilter, PackageId, PackageSource, PackageUpload, PageRequest,
+};
+use sha2::{Digest, Sha256};
+
+use super::caps;
+use crate::body;
+use crate::check::{ensure_eq, Failure, ResultExt};
+use crate::context::Context;
+use crate::fixtures::{hostile_archive, tiny_chart, Hostile};
+use crate::scenario::{Flag, Profile, Scenario, ScenarioResult};
+
+pub(super) fn scenarios() -> Vec<Scenario> {
+    let hostile = |id, description, body| {
+        Scenario::new(id, description, body)
+            .requires(caps::UPLOAD)
+            .profile(Profile::Extended)
+            .flags(&[Flag::Destructive])
+    };
+    vec![
+        Scenario::new(
+            "packages.upload_then_get",
+            "upload returns the chart's name and version, source uploaded and the sha256 of the archive; get returns the same",
+            body!(upload_then_get),
+        )
+        .requires(caps::UPLOAD),
+        Scenario::new(
+            "packages.list_by_name",
+            "after uploading versions 0.1.0 and 0.2.0, a name filter lists exactly those two, in version order",
+            body!(list_by_name),
+        )
+        .requires(caps::UPLOAD),
+        Scenario::new(
+            "packages.delete_removes",
+            "after delete, get is NotFound, list omits the package, and a second delete is NotFound",
+            body!(delete_removes),
+        )
+        .requires(caps::UPLOAD),
+        Scenario::new(
+            "packages.uploaded_id_installs",
+            "the id returned by upload, and the id returned by list, are accepted by create",
+            body!(uploaded_id_installs),
+        )
+        .requires(caps::UPLOAD_LIFECYCLE),
+        Scenario::new(
+            "packages.delete_in_use_is_conflict",
+            "deleting a package a deployment uses is Conflict and keeps it; after the deployment is gone it can be deleted",
+            body!(delete_in_use),
+        )
+        .requires(caps::UPLOAD_LIFECYCLE),
+        Scenario::new(
+            "packages.get_missing_is_not_found",
+            "get of a package that does not exist is NotFound",
+            body!(get_missing),
+        )
+        .requires(caps::PACKAGES),
+        Scenario::new(
+            "packages.expected_name_is_checked",
+            "an upload whose archive does not match the expected name is InvalidArgument and stores nothing",
+            body!(expected_name_checked),
+        )
+        .requires(caps::UPLOAD),
+        hostile(
+            "packages.hostile_path_traversal",
+            "an archive with a `../` entry is InvalidArgument and stores nothing",
+            body!(path_traversal),
+        ),
+        hostile(
+            "packages.hostile_absolute_path",
+            "an archive with an absolute path entry is InvalidArgument and stores nothing",
+            body!(absolute_path),
+        ),
+        hostile(
+            "packages.hostile_symlink",
+            "an archive with a symlink entry is InvalidArgument and stores nothing",
+            body!(symlink),
+        ),
+        hostile(
+            "packages.hostile_hard_link",
+            "an archive with a hard-link entry is InvalidArgument and stores nothing",
+            body!(hard_link),
+        ),
+        hostile(
+            "packages.hostile_missing_chart_yaml",
+            "an archive without Chart.yaml is InvalidArgument and stores nothing",
+            body!(missing_chart_yaml),
+        ),
+        hostile(
+            "packages.hostile_malformed_chart_yaml",
+            "an archive whose Chart.yaml is not valid YAML is InvalidArgument and stores nothing",
+            body!(malformed_chart_yaml),
+        ),
+        hostile(
+            "packages.hostile_not_gzip",
+            "bytes that are not a gzip archive are InvalidArgument and store nothing",
+            body!(not_gzip),
+        ),
+        hostile(
+            "packages.hostile_decompression_bomb",
+            "an archive that inflates far beyond any chart is InvalidArgument and stores nothing",
+            body!(bomb),
+        )
+        .flags(&[Flag::Destructive, Flag::Slow]),
+    ]
+}
+
+async fn listed(a: &dyn DmsAdapter, name: &str) -> Result<Vec<PackageId>, Failure> {
+    let filter = PackageFilter {
+        name: Some(name.to_owned()),
+        page: PageRequest::first(o2dms_core::MAX_PAGE_SIZE),
+    };
+    Ok(a.list_packages(&filter)
+        .await
+        .step(&format!("list_packages named {name}"))?
+        .items
+        .into_iter()
+        .map(|p| p.id)
+        .collect())
+}
+
+async fn upload_tiny(a: &dyn DmsAdapter, cx: &Context, name: &str, version: &str) -> Result<o2dms_core::Package, Failure> {
+    cx.upload(a, PackageUpload::new(tiny_chart(name, version)))
+        .await
+        .step(&format!("upload_package of {name} {version}"))
+}
+
+async fn upload_then_get(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let name = cx.unique_name("pkg");
+    let archive = tiny_chart(&name, "0.1.0");
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&archive)));
+    let p = cx.upload(a, PackageUpload::new(archive)).await.step("upload_package")?;
+    ensure_eq("upload: name", &name, &p.name)?;
+    ensure_eq("upload: version", &"0.1.0".to_owned(), &p.version)?;
+    ensure_eq("upload: source", &PackageSource::Uploaded, &p.source)?;
+    ensure_eq("upload: digest", &digest, &p.digest)?;
+    let g = a.get_package(&p.id).await.step("get_package of the uploaded id")?;
+    ensure_eq(
+        "get: (id, name, version, digest)",
+        &(&p.id, &name, &p.version, &digest),
+        &(&g.id, &g.name, &g.version, &g.digest),
+    )
+}
+
+async fn list_by_name(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let name = cx.unique_name("pkg");
+    let p2 = upload_tiny(a, cx, &name, "0.2.0").await?;
+    let p1 = upload_tiny(a, cx, &name, "0.1.0").await?;
+    ensure_eq("ids listed by name", &vec![p1.id, p2.id], &listed(a, &name).await?)
+}
+
+async fn delete_removes(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let name = cx.unique_name("pkg");
+    let p = upload_tiny(a, cx, &name, "0.1.0").await?;
+    a.delete_package(&p.id, DeletePackageOptions::default())
+        .await
+        .step("delete_package")?;
+    a.get_package(&p.id)
+        .await
+        .expect_kind(ErrorKind::NotFound, "get_package after delete")?;
+    ensure_eq("ids listed after delete", &Vec::<PackageId>::new(), &listed(a, &name).await?)?;
+    a.delete_package(&p.id, DeletePackageOptions::default())
+        .await
+        .expect_kind(ErrorKind::NotFound, "second delete_package")?;
+    Ok(())
+}
+
+async fn uploaded_id_installs(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let name = cx.unique_name("pkg");
+    let p = upload_tiny(a, cx, &name, "0.1.0").await?;
+    let d = cx
+        .create(a, CreateDeployment::new(cx.id("from-upload"), p.id.clone()))
+        .await
+        .step("create_deployment with the id upload returned")?;
+    ensure_eq("package of the deployment", &p.id, &d.package)?;
+    ensure_eq("status", &DeploymentStatus::Deployed, &d.status)?;
+    let from_list = listed(a, &name).await?;
+    let id = from_list
+        .first()
+        .cloned()
+        .ok_or_else(|| Failure::mismatch(format!("list_packages to list {name}"), "nothing"))?;
+    let d = cx
+        .create(a, CreateDeployment::new(cx.id("from-list"), id.clone()))
+        .await
+        .step("create_deployment with the id list returned")?;
+    ensure_eq("package of the second deployment", &id, &d.package)
+}
+
+async fn delete_in_use(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let name = cx.unique_name("pkg");
+    let p = upload_tiny(a, cx, &name, "0.1.0").await?;
+    cx.create(a, CreateDeployment::new(cx.id("user"), p.id.clone()))
+        .await
+        .step("create_deployment")?;
+    a.delete_package(&p.id, DeletePackageOptions::default())
+        .await
+        .expect_kind(ErrorKind::Conflict, "delete_package of a package in use")?;
+    a.get_package(&p.id).await.step("get_package after the refused delete")?;
+    a.delete_deployment(&cx.id("user")).await.step("delete_deployment")?;
+    a.delete_package(&p.id, DeletePackageOptions::default())
+        .await
+        .step("delete_package once no deployment uses it")
+}
+
+async fn get_missing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let id = PackageId::from_name_version(&cx.unique_name("missing"), "9.9.9")?;
+    a.get_package(&id)
+        .await
+        .expect_kind(ErrorKind::NotFound, "get_package of a missing package")?;
+    Ok(())
+}
+
+async fn expected_name_checked(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let name = cx.unique_name("pkg");
+    let mut up = PackageUpload::new(tiny_chart(&name, "0.1.0"));
+    up.expected_name = Some(format!("{name}-other"));
+    cx.upload(a, up)
+        .await
+        .expect_kind(ErrorKind::InvalidArgument, "upload_package with a different expected name")?;
+    ensure_eq("ids listed after the refused upload", &Vec::<PackageId>::new(), &listed(a, &name).await?)
+}
+
+async fn refuse(a: &dyn DmsAdapter, cx: &Context, kind: Hostile) -> ScenarioResult {
+    let name = cx.unique_name("evil");
+    let archive = hostile_archive(kind, &name, cx.settings().bomb_bytes);
+    cx.upload(a, PackageUpload::new(archive))
+        .await
+        .expect_kind(ErrorKind::InvalidArgument, &format!("upload_package of a {kind:?} archive"))?;
+    ensure_eq("ids listed after the refused upload", &Vec::<PackageId>::new(), &listed(a, &name).await?)
+}
+
+async fn path_traversal(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    refuse(a, cx, Hostile::PathTraversal).await
+}
+async fn absolute_path(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    refuse(a, cx, Hostile::AbsolutePath).await
+}
+async fn symlink(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    refuse(a, cx, Hostile::Symlink).await
+}
+async fn hard_link(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    refuse(a, cx, Hostile::HardLink).await
+}
+async fn missing_chart_yaml(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    refuse(a, cx, Hostile::MissingChartYaml).await
+}
+async fn malformed_chart_yaml(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    refuse(a, cx, Hostile::MalformedChartYaml).await
+}
+async fn not_gzip(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    refuse(a, cx, Hostile::NotGzip).await
+}
+async fn bomb(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    refuse(a, cx, Hostile::DecompressionBomb).await
+}

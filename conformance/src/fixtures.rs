@@ -1,0 +1,389 @@
+//! Fixture charts: packaged from `fixtures/charts/<dir>` in memory, and hostile archives.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use o2dms_core::{
+    DmsAdapter, ErrorKind, PackageFilter, PackageId, PackageUpload, PageRequest,
+};
+use serde::{Deserialize, Serialize};
+
+/// A fixture chart's role in the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fixture {
+    /// `fixtures/charts/web`: chart `web` 1.x, replicas at `replicaCount`.
+    Web,
+    /// `fixtures/charts/web-v2`: chart `web` 2.0.0, the same values keys.
+    WebV2,
+    /// `fixtures/charts/custom-key`: replicas at `server.replicas`.
+    CustomKey,
+    /// `fixtures/charts/ignores-scale`: replicas hard-coded to 1.
+    IgnoresScale,
+    /// `fixtures/charts/never-ready`: an image that never pulls.
+    NeverReady,
+    /// `fixtures/charts/hook`: a pre-install hook Job.
+    Hook,
+}
+
+impl Fixture {
+    /// Every fixture.
+    pub const ALL: [Fixture; 6] = [
+        Fixture::Web,
+        Fixture::WebV2,
+        Fixture::CustomKey,
+        Fixture::IgnoresScale,
+        Fixture::NeverReady,
+        Fixture::Hook,
+    ];
+
+    /// Its directory under the fixtures directory.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Fixture::Web => "web",
+            Fixture::WebV2 => "web-v2",
+            Fixture::CustomKey => "custom-key",
+            Fixture::IgnoresScale => "ignores-scale",
+            Fixture::NeverReady => "never-ready",
+            Fixture::Hook => "hook",
+        }
+    }
+}
+
+impl fmt::Display for Fixture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.dir())
+    }
+}
+
+/// A fixture chart read from disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixtureChart {
+    /// Chart name from `Chart.yaml`.
+    pub name: String,
+    /// Chart version from `Chart.yaml`.
+    pub version: String,
+    /// The `.tgz`, top-level directory = chart name.
+    pub archive: Vec<u8>,
+}
+
+/// Reads `name:` and `version:` from a `Chart.yaml` (top-level keys, plain scalars).
+pub fn chart_name_version(chart_yaml: &str) -> Option<(String, String)> {
+    let field = |key: &str| {
+        chart_yaml.lines().find_map(|l| {
+            let rest = l.strip_prefix(key)?.strip_prefix(':')?;
+            let v = rest.split(" #").next()?.trim().trim_matches(['"', '\'']);
+            (!v.is_empty()).then(|| v.to_owned())
+        })
+    };
+    Some((field("name")?, field("version")?))
+}
+
+/// Packages a chart directory into a `.tgz` in memory, entries under `<chart name>/`,
+/// in name order with fixed metadata, so the same directory gives the same bytes.
+pub fn package_chart_dir(dir: &Path) -> io::Result<FixtureChart> {
+    let chart_yaml = std::fs::read_to_string(dir.join("Chart.yaml"))?;
+    let (name, version) = chart_name_version(&chart_yaml).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: Chart.yaml has no name or version", dir.display()),
+        )
+    })?;
+    let mut files = Vec::new();
+    collect_files(dir, dir, &mut files)?;
+    files.sort();
+    let mut entries = Vec::new();
+    for rel in files {
+        let data = std::fs::read(dir.join(&rel))?;
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        entries.push((format!("{name}/{rel}"), data));
+    }
+    let archive = tgz(entries.iter().map(|(p, d)| (p.as_str(), d.as_slice())))?;
+    Ok(FixtureChart {
+        name,
+        version,
+        archive,
+    })
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            collect_files(root, &path, out)?;
+        } else if entry.file_type()?.is_file() {
+            out.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+fn header(kind: tar::EntryType, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_ustar();
+    h.set_entry_type(kind);
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_mtime(0);
+    h.set_uid(0);
+    h.set_gid(0);
+    h
+}
+
+/// Writes `path` into the header's name field as-is (no checks), for hostile archives.
+fn raw_name(h: &mut tar::Header, path: &str) {
+    let name = &mut h.as_old_mut().name;
+    name.fill(0);
+    name[..path.len()].copy_from_slice(path.as_bytes());
+}
+
+/// A gzipped tar of regular files.
+pub fn tgz<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> io::Result<Vec<u8>> {
+    let mut b = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::default()));
+    for (path, data) in files {
+        let mut h = header(tar::EntryType::Regular, data.len() as u64);
+        raw_name(&mut h, path);
+        h.set_cksum();
+        b.append(&h, data)?;
+    }
+    b.into_inner()?.finish()
+}
+
+/// A small valid chart named `name` at `version`: one Deployment of the pause image,
+/// replicas at `replicaCount`.
+pub fn tiny_chart(name: &str, version: &str) -> Vec<u8> {
+    let chart = format!(
+        "apiVersion: v2\nname: {name}\nversion: {version}\nappVersion: \"1.0\"\ndescription: o2dms conformance test chart\ntype: application\n"
+    );
+    let values = "replicaCount: 1\nimage:\n  repository: registry.k8s.io/pause\n  tag: \"3.9\"\n";
+    let files = [
+        (format!("{name}/Chart.yaml"), chart.into_bytes()),
+        (format!("{name}/values.yaml"), values.as_bytes().to_vec()),
+        (
+            format!("{name}/templates/deployment.yaml"),
+            TINY_DEPLOYMENT.as_bytes().to_vec(),
+        ),
+    ];
+    tgz(files.iter().map(|(p, d)| (p.as_str(), d.as_slice())))
+        .expect("writing to memory does not fail")
+}
+
+const TINY_DEPLOYMENT: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+  labels:
+    app.kubernetes.io/instance: {{ .Release.Name }}
+spec:
+  replicas: {{ .Values.replicaCount }}
+  selector:
+    matchLabels:
+      app.kubernetes.io/instance: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/instance: {{ .Release.Name }}
+    spec:
+      containers:
+        - name: main
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+"#;
+
+/// Hostile or broken archives that upload must reject with InvalidArgument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Hostile {
+    /// An entry `<name>/../../evil`.
+    PathTraversal,
+    /// An entry `/etc/evil`.
+    AbsolutePath,
+    /// A symlink entry pointing at `/etc/passwd`.
+    Symlink,
+    /// A hard link entry.
+    HardLink,
+    /// No `Chart.yaml` at all.
+    MissingChartYaml,
+    /// A `Chart.yaml` that is not YAML with a name and version.
+    MalformedChartYaml,
+    /// Bytes that are not gzip.
+    NotGzip,
+    /// A small archive that inflates to [`Settings::bomb_bytes`](crate::Settings::bomb_bytes).
+    DecompressionBomb,
+}
+
+/// Builds a hostile archive for a chart named `name` (version 0.1.0).
+pub fn hostile_archive(kind: Hostile, name: &str, bomb_bytes: u64) -> Vec<u8> {
+    let chart = format!("apiVersion: v2\nname: {name}\nversion: 0.1.0\n");
+    let chart_path = format!("{name}/Chart.yaml");
+    let write = |extra: Vec<tar::Header>, body: &[u8]| -> Vec<u8> {
+        let mut b = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::fast()));
+        let mut h = header(tar::EntryType::Regular, chart.len() as u64);
+        raw_name(&mut h, &chart_path);
+        h.set_cksum();
+        b.append(&h, chart.as_bytes()).expect("in memory");
+        for h in extra {
+            let data: &[u8] = if h.entry_type().is_file() { body } else { &[] };
+            b.append(&h, data).expect("in memory");
+        }
+        b.into_inner().expect("in memory").finish().expect("in memory")
+    };
+    let entry = |kind: tar::EntryType, path: &str, size: u64| {
+        let mut h = header(kind, size);
+        raw_name(&mut h, path);
+        h
+    };
+    match kind {
+        Hostile::PathTraversal => {
+            let mut h = entry(tar::EntryType::Regular, &format!("{name}/../../evil"), 4);
+            h.set_cksum();
+            write(vec![h], b"evil")
+        }
+        Hostile::AbsolutePath => {
+            let mut h = entry(tar::EntryType::Regular, "/etc/o2dms-evil", 4);
+            h.set_cksum();
+            write(vec![h], b"evil")
+        }
+        Hostile::Symlink | Hostile::HardLink => {
+            let t = if kind == Hostile::Symlink {
+                tar::EntryType::Symlink
+            } else {
+                tar::EntryType::Link
+            };
+            let mut h = entry(t, &format!("{name}/templates/passwd.yaml"), 0);
+            let target = b"/etc/passwd";
+            let link = &mut h.as_old_mut().linkname;
+            link[..target.len()].copy_from_slice(target);
+            h.set_cksum();
+            write(vec![h], b"")
+        }
+        Hostile::MissingChartYaml => {
+            let values = b"replicaCount: 1\n";
+            tgz([(format!("{name}/values.yaml").as_str(), &values[..])])
+                .expect("in memory")
+        }
+        Hostile::MalformedChartYaml => {
+            let bad = b"apiVersion: v2\nname: [unclosed\nversion: {\n\t- :\n";
+            tgz([(format!("{name}/Chart.yaml").as_str(), &bad[..])]).expect("in memory")
+        }
+        Hostile::NotGzip => b"this is not a gzip archive, just text pretending to be a chart"
+            .repeat(8),
+        Hostile::DecompressionBomb => bomb(name, &chart, bomb_bytes),
+    }
+}
+
+fn bomb(name: &str, chart: &str, bytes: u64) -> Vec<u8> {
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    let mut b = tar::Builder::new(&mut gz);
+    let mut h = header(tar::EntryType::Regular, chart.len() as u64);
+    raw_name(&mut h, &format!("{name}/Chart.yaml"));
+    h.set_cksum();
+    b.append(&h, chart.as_bytes()).expect("in memory");
+    let mut h = header(tar::EntryType::Regular, bytes);
+    raw_name(&mut h, &format!("{name}/templates/zeros.yaml"));
+    h.set_cksum();
+    b.append(&h, io::Read::take(io::repeat(b' '), bytes)).expect("in memory");
+    b.finish().expect("in memory");
+    drop(b);
+    gz.finish().expect("in memory")
+}
+
+
+/// The fixture packages of one run: the id of each role, or why it is unavailable.
+#[derive(Debug, Clone, Default)]
+pub struct Fixtures {
+    ids: BTreeMap<Fixture, Result<PackageId, String>>,
+    uploaded: Vec<PackageId>,
+}
+
+impl Fixtures {
+    /// Fixtures with these ids (for tests and custom harnesses).
+    pub fn from_ids(ids: impl IntoIterator<Item = (Fixture, PackageId)>) -> Self {
+        Fixtures {
+            ids: ids.into_iter().map(|(f, id)| (f, Ok(id))).collect(),
+            uploaded: Vec::new(),
+        }
+    }
+
+    /// The package id of `fixture`, or why it is unavailable.
+    pub fn get(&self, fixture: Fixture) -> Result<&PackageId, String> {
+        match self.ids.get(&fixture) {
+            Some(Ok(id)) => Ok(id),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err(format!("fixture `{fixture}` was not prepared")),
+        }
+    }
+
+    /// Packages this run uploaded (deleted again at the end).
+    pub fn uploaded(&self) -> &[PackageId] {
+        &self.uploaded
+    }
+
+    /// Uploads each fixture chart from `dir` when the adapter has `package_upload`, else
+    /// looks each one up by chart name and version (the adapter must already have them).
+    pub async fn prepare(adapter: &dyn DmsAdapter, dir: &Path) -> Fixtures {
+        let upload = adapter.capabilities().package_upload;
+        let mut out = Fixtures::default();
+        for fixture in Fixture::ALL {
+            let chart = match package_chart_dir(&dir.join(fixture.dir())) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.ids.insert(
+                        fixture,
+                        Err(format!(
+                            "fixture chart `{}` unreadable: {e}",
+                            dir.join(fixture.dir()).display()
+                        )),
+                    );
+                    continue;
+                }
+            };
+            let id = if upload {
+                let mut req = PackageUpload::new(chart.archive.clone());
+                req.expected_name = Some(chart.name.clone());
+                req.expected_version = Some(chart.version.clone());
+                match adapter.upload_package(req).await {
+                    Ok(p) => {
+                        out.uploaded.push(p.id.clone());
+                        Ok(p.id)
+                    }
+                    Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                        find(adapter, &chart.name, &chart.version).await
+                    }
+                    Err(e) => Err(format!(
+                        "uploading fixture `{fixture}` ({}@{}) failed: {e}",
+                        chart.name, chart.version
+                    )),
+                }
+            } else {
+                find(adapter, &chart.name, &chart.version).await
+            };
+            out.ids.insert(fixture, id);
+        }
+        out
+    }
+}
+
+async fn find(adapter: &dyn DmsAdapter, name: &str, version: &str) -> Result<PackageId, String> {
+    let filter = PackageFilter {
+        name: Some(name.to_owned()),
+        page: PageRequest::first(o2dms_core::MAX_PAGE_SIZE),
+    };
+    match adapter.list_packages(&filter).await {
+        Ok(page) => page
+            .items
+            .into_iter()
+            .find(|p| p.name == name && p.version == version)
+            .map(|p| p.id)
+            .ok_or_else(|| format!("the adapter has no package {name} {version}")),
+        Err(e) if e.kind() == ErrorKind::Unsupported => {
+            PackageId::from_name_version(name, version).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(format!("listing packages named {name} failed: {e}")),
+    }
+}
