@@ -1,0 +1,302 @@
+//! A Helm chart repository over HTTP(S), read-only: the spec's `chartRepository`.
+//!
+//! Lists and reads from the repository's `index.yaml`; downloads an archive from the
+//! entry's first URL (relative to the repository URL, or absolute), checks its size,
+//! its digest against the index, and validates it as an untrusted chart whose name and
+//! version must match the entry. Ids: `repo:name@version`.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use o2dms_core::{
+    Error, Package, PackageFilter, PackageId, PackageSource, PackageUpload, Page, Resource, Result,
+    Value,
+};
+use reqwest::{StatusCode, Url};
+
+use crate::chart::{self, Index, IndexEntry};
+use crate::transport::{self, TransportOptions};
+use crate::{id, order, InstallSource, PackageStore};
+
+const PREFIX: &str = "repo";
+
+/// Settings of an [`HttpRepoStore`].
+#[derive(Debug, Clone)]
+pub struct HttpRepoOptions {
+    /// TLS, plain HTTP policy, credentials, limits.
+    pub transport: TransportOptions,
+    /// Where downloaded, verified archives are kept for helm (named by digest). If
+    /// unset, a temporary directory that lives as long as the store.
+    pub cache_dir: Option<PathBuf>,
+    /// How long a fetched `index.yaml` is reused. Zero fetches it on every call.
+    pub index_ttl: Duration,
+}
+
+impl Default for HttpRepoOptions {
+    fn default() -> Self {
+        HttpRepoOptions {
+            transport: TransportOptions::default(),
+            cache_dir: None,
+            index_ttl: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A read-only Helm chart repository over HTTP(S). Ids: `repo:name@version`.
+#[derive(Debug)]
+pub struct HttpRepoStore {
+    base: Url,
+    client: reqwest::Client,
+    options: HttpRepoOptions,
+    cache_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    index: Mutex<Option<(Instant, Arc<Index>)>>,
+}
+
+impl HttpRepoStore {
+    /// A store over the repository at `url` (its `index.yaml` is `<url>/index.yaml`).
+    /// Plain `http://` is accepted for loopback hosts, or anywhere with
+    /// [`PlainHttp::Always`](crate::PlainHttp::Always).
+    pub fn new(url: &str, options: HttpRepoOptions) -> Result<Self> {
+        let mut base = Url::parse(url)
+            .map_err(|e| Error::invalid("chartRepository", format!("`{url}` is not a URL: {e}")))?;
+        transport::check_scheme("chartRepository", &base, options.transport.plain_http)?;
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        base.set_query(None);
+        base.set_fragment(None);
+        let client = transport::client(&options.transport)?;
+        let (cache_dir, temp) = match &options.cache_dir {
+            Some(d) => {
+                std::fs::create_dir_all(d).map_err(|e| {
+                    Error::backend(format!("create cache dir {}: {e}", d.display()))
+                })?;
+                (d.clone(), None)
+            }
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("o2dms-repo-cache-")
+                    .tempdir()
+                    .map_err(|e| Error::backend(format!("create cache dir: {e}")))?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        Ok(HttpRepoStore {
+            base,
+            client,
+            options,
+            cache_dir,
+            _temp: temp,
+            index: Mutex::new(None),
+        })
+    }
+
+    /// The repository URL (with a trailing `/`).
+    pub fn url(&self) -> &Url {
+        &self.base
+    }
+
+    async fn fetch(&self, url: Url, what: &str) -> Result<Vec<u8>> {
+        transport::check_scheme(what, &url, self.options.transport.plain_http)?;
+        let mut req = self.client.get(url.clone());
+        if let Some((u, p)) = &self.options.transport.basic_auth {
+            // Credentials go only to the repository's own host, as helm does by default.
+            if url.host_str() == self.base.host_str() && url.port() == self.base.port() {
+                req = req.basic_auth(u, Some(p));
+            }
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| transport::request_error(&format!("GET {url}"), e))?;
+        match resp.status() {
+            s if s.is_success() => {
+                transport::read_body(
+                    &format!("GET {url}"),
+                    resp,
+                    self.options.transport.max_body_bytes,
+                )
+                .await
+            }
+            StatusCode::NOT_FOUND => Err(Error::backend(format!("GET {url}: 404 Not Found"))),
+            s if s.is_server_error() => Err(Error::Unavailable {
+                message: format!("GET {url}: {s}"),
+            }),
+            s => Err(Error::backend(format!("GET {url}: {s}"))),
+        }
+    }
+
+    async fn index(&self) -> Result<Arc<Index>> {
+        if let Some((at, index)) = &*self.index.lock().unwrap_or_else(|e| e.into_inner()) {
+            if at.elapsed() < self.options.index_ttl {
+                return Ok(Arc::clone(index));
+            }
+        }
+        let url = self
+            .base
+            .join("index.yaml")
+            .map_err(|e| Error::backend(format!("index URL: {e}")))?;
+        let bytes = self.fetch(url.clone(), "index.yaml").await?;
+        let index =
+            Arc::new(Index::parse(&bytes).map_err(|e| Error::backend(format!("{url}: {e}")))?);
+        *self.index.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((Instant::now(), Arc::clone(&index)));
+        Ok(index)
+    }
+
+    fn chart_url(&self, entry: &IndexEntry) -> Result<Url> {
+        let first = entry.urls.first().ok_or_else(|| {
+            Error::backend(format!(
+                "index entry {}@{} has no urls",
+                entry.name, entry.version
+            ))
+        })?;
+        self.base.join(first).map_err(|e| {
+            Error::backend(format!(
+                "index entry {}@{}: bad url `{first}`: {e}",
+                entry.name, entry.version
+            ))
+        })
+    }
+
+    fn package(&self, entry: &IndexEntry) -> Result<Package> {
+        let mut extensions = std::collections::BTreeMap::new();
+        extensions.insert(
+            "repository.url".to_string(),
+            Value::from(self.base.to_string()),
+        );
+        if let Ok(url) = self.chart_url(entry) {
+            extensions.insert(
+                "repository.chartUrl".to_string(),
+                Value::from(url.to_string()),
+            );
+        }
+        Ok(Package {
+            id: id::format(Some(PREFIX), &entry.name, &entry.version)?,
+            name: entry.name.clone(),
+            version: entry.version.clone(),
+            app_version: entry.app_version.clone(),
+            description: entry.description.clone().unwrap_or_default(),
+            source: PackageSource::Repository,
+            // Empty when the index gives no digest (helm tolerates that too).
+            digest: if entry.digest.is_empty() {
+                String::new()
+            } else {
+                chart::prefixed_digest(&entry.digest)
+            },
+            created_at: entry.created,
+            extensions,
+        })
+    }
+
+    async fn entry(&self, pid: &PackageId) -> Result<IndexEntry> {
+        let (name, version) = id::parse(pid, Some(PREFIX))?;
+        self.index()
+            .await?
+            .get(&name, &version)
+            .cloned()
+            .ok_or_else(|| Error::not_found(Resource::Package, pid))
+    }
+
+    async fn download(&self, pid: &PackageId) -> Result<(Vec<u8>, String)> {
+        let entry = self.entry(pid).await?;
+        let url = self.chart_url(&entry)?;
+        let bytes = self.fetch(url.clone(), "urls").await?;
+        let digest = chart::sha256_hex(&bytes);
+        if !entry.digest.is_empty() && !chart::same_digest(&entry.digest, &digest) {
+            return Err(Error::backend(format!(
+                "{url}: digest sha256:{digest} does not match the index's {}",
+                chart::prefixed_digest(&entry.digest)
+            )));
+        }
+        let c = chart::validate(&bytes).map_err(|e| {
+            Error::backend(format!(
+                "{url}: the repository served an invalid chart: {e}"
+            ))
+        })?;
+        if c.name != entry.name || c.version != entry.version {
+            return Err(Error::backend(format!(
+                "{url}: archive holds {}@{}, the index says {}@{}",
+                c.name, c.version, entry.name, entry.version
+            )));
+        }
+        Ok((bytes, digest))
+    }
+}
+
+#[async_trait]
+impl PackageStore for HttpRepoStore {
+    fn kind(&self) -> &'static str {
+        PREFIX
+    }
+
+    fn owns(&self, pid: &PackageId) -> bool {
+        pid.as_str().starts_with("repo:")
+    }
+
+    async fn put(&self, _upload: PackageUpload) -> Result<Package> {
+        Err(Error::unsupported(
+            "upload_package",
+            format!("the chart repository {} is read-only over HTTP", self.base),
+        ))
+    }
+
+    async fn get(&self, pid: &PackageId) -> Result<Package> {
+        let entry = self.entry(pid).await?;
+        self.package(&entry)
+    }
+
+    async fn list(&self, filter: &PackageFilter) -> Result<Page<Package>> {
+        filter.page.effective_limit()?;
+        let index = self.index().await?;
+        let mut all = Vec::new();
+        for entry in index.entries() {
+            // Entries whose name or version cannot form an id are skipped, not fatal.
+            if id::check_name("name", &entry.name).is_err()
+                || id::check_version("version", &entry.version).is_err()
+            {
+                tracing::warn!(name = %entry.name, version = %entry.version, "index entry skipped: not a usable name@version");
+                continue;
+            }
+            all.push(self.package(entry)?);
+        }
+        order::paginate(all, filter)
+    }
+
+    async fn delete(&self, _pid: &PackageId) -> Result<()> {
+        Err(Error::unsupported(
+            "delete_package",
+            format!("the chart repository {} is read-only over HTTP", self.base),
+        ))
+    }
+
+    async fn archive(&self, pid: &PackageId) -> Result<Vec<u8>> {
+        Ok(self.download(pid).await?.0)
+    }
+
+    async fn install_source(&self, pid: &PackageId) -> Result<InstallSource> {
+        let (bytes, digest) = self.download(pid).await?;
+        let path = self.cache_dir.join(format!("{digest}.tgz"));
+        let dir = self.cache_dir.clone();
+        let target = path.clone();
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            use std::io::Write as _;
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".tmp-")
+                .tempfile_in(&dir)
+                .map_err(|e| Error::backend(format!("cache file in {}: {e}", dir.display())))?;
+            tmp.write_all(&bytes)
+                .map_err(|e| Error::backend(format!("write cache file: {e}")))?;
+            tmp.persist(&target).map_err(|e| {
+                Error::backend(format!("rename to {}: {}", target.display(), e.error))
+            })?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::backend(format!("cache task failed: {e}")))??;
+        Ok(InstallSource::Archive { path })
+    }
+}

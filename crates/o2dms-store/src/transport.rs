@@ -1,0 +1,142 @@
+//! HTTP transport shared by the remote stores: rustls with certificate verification
+//! always on, and a plain-HTTP policy.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use o2dms_core::{Error, Result};
+
+/// When a remote store may talk plain HTTP (no TLS).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PlainHttp {
+    /// Plain HTTP only to a loopback host (`127.0.0.0/8`, `::1`, `localhost`); HTTPS
+    /// everywhere else. The default.
+    #[default]
+    LoopbackOnly,
+    /// Plain HTTP to any host. Explicit opt-in: traffic (and credentials) go unencrypted.
+    Always,
+}
+
+/// TLS and HTTP settings of a remote store. TLS certificates are always verified,
+/// against the bundled web PKI roots plus any extra roots given here.
+#[derive(Debug, Clone)]
+pub struct TransportOptions {
+    /// Plain HTTP policy.
+    pub plain_http: PlainHttp,
+    /// Extra trusted root certificates, PEM (for a private CA).
+    pub extra_roots_pem: Vec<Vec<u8>>,
+    /// Basic-auth credentials (username, password), also used to get bearer tokens.
+    pub basic_auth: Option<(String, String)>,
+    /// Timeout for one request.
+    pub request_timeout: Duration,
+    /// Largest response body accepted (an index, a manifest, an archive).
+    pub max_body_bytes: u64,
+}
+
+impl Default for TransportOptions {
+    fn default() -> Self {
+        TransportOptions {
+            plain_http: PlainHttp::default(),
+            extra_roots_pem: Vec::new(),
+            basic_auth: None,
+            request_timeout: Duration::from_secs(60),
+            max_body_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Whether `host` (no port, no brackets) is a loopback address.
+pub(crate) fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Checks that `url`'s scheme is allowed under `policy`.
+pub(crate) fn check_scheme(field: &str, url: &reqwest::Url, policy: PlainHttp) -> Result<()> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if policy == PlainHttp::Always => Ok(()),
+        "http" if url.host_str().is_some_and(is_loopback) => Ok(()),
+        "http" => Err(Error::invalid(
+            field,
+            format!(
+                "plain HTTP to `{}` is allowed only for loopback hosts unless explicitly enabled (PlainHttp::Always)",
+                url.host_str().unwrap_or("")
+            ),
+        )),
+        other => Err(Error::invalid(
+            field,
+            format!("scheme `{other}` is not supported (use https, or http on loopback)"),
+        )),
+    }
+}
+
+/// Builds the client: rustls, verification on, no automatic decompression.
+pub(crate) fn client(options: &TransportOptions) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(options.request_timeout)
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("o2dms-store/", env!("CARGO_PKG_VERSION")));
+    for pem in &options.extra_roots_pem {
+        let cert = reqwest::Certificate::from_pem(pem).map_err(|e| {
+            Error::invalid("extra_roots_pem", format!("not a PEM certificate: {e}"))
+        })?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder
+        .build()
+        .map_err(|e| Error::backend(format!("cannot build HTTP client: {e}")))
+}
+
+/// Maps a transport error: unreachable or timed out is Unavailable, the rest Backend.
+pub(crate) fn request_error(what: &str, e: reqwest::Error) -> Error {
+    if e.is_connect() || e.is_timeout() || e.is_request() {
+        Error::Unavailable {
+            message: format!("{what}: {e}"),
+        }
+    } else {
+        Error::backend(format!("{what}: {e}"))
+    }
+}
+
+/// Reads a response body up to `max` bytes.
+pub(crate) async fn read_body(
+    what: &str,
+    mut resp: reqwest::Response,
+    max: u64,
+) -> Result<Vec<u8>> {
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(Error::backend(format!(
+            "{what}: response larger than {max} bytes"
+        )));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| request_error(what, e))? {
+        if out.len() as u64 + chunk.len() as u64 > max {
+            return Err(Error::backend(format!(
+                "{what}: response larger than {max} bytes"
+            )));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_on_loopback_by_default() {
+        let ok = |u: &str, p| check_scheme("url", &reqwest::Url::parse(u).unwrap(), p).is_ok();
+        assert!(ok("http://127.0.0.1:5000/", PlainHttp::LoopbackOnly));
+        assert!(ok("http://[::1]:5000/", PlainHttp::LoopbackOnly));
+        assert!(ok("http://localhost/", PlainHttp::LoopbackOnly));
+        assert!(!ok("http://charts.example.com/", PlainHttp::LoopbackOnly));
+        assert!(ok("http://charts.example.com/", PlainHttp::Always));
+        assert!(ok("https://charts.example.com/", PlainHttp::LoopbackOnly));
+        assert!(!ok("ftp://charts.example.com/", PlainHttp::Always));
+    }
+}

@@ -1,0 +1,297 @@
+//! Test support: fixture charts, real servers on loopback (started on free ports, killed
+//! by pid when the guard drops, also when a test fails), and locating helm.
+
+#![allow(dead_code, missing_docs)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A tiny valid chart archive: `<name>/Chart.yaml`, `values.yaml`, one template.
+/// `salt` changes the content (and so the digest) without changing name or version.
+pub fn chart_tgz(name: &str, version: &str, salt: &str) -> Vec<u8> {
+    let chart_yaml = format!(
+        "apiVersion: v2\nname: {name}\nversion: {version}\nappVersion: \"1.0.{}\"\ndescription: Fixture chart {name} {salt}\ntype: application\n",
+        salt.len()
+    );
+    let values = format!("replicaCount: 1\nsalt: \"{salt}\"\n");
+    let template = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\ndata:\n  salt: {{ .Values.salt | quote }}\n";
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
+    for (path, body) in [
+        ("Chart.yaml", chart_yaml.as_str()),
+        ("values.yaml", values.as_str()),
+        ("templates/cm.yaml", template),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(1_700_000_000);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder
+            .append_data(&mut header, format!("{name}/{path}"), body.as_bytes())
+            .unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// An archive with a path-traversal entry: must be rejected.
+pub fn hostile_tgz() -> Vec<u8> {
+    let mut raw = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
+    let body = b"apiVersion: v2\nname: evil\nversion: 1.0.0\n";
+    let mut header = tar::Header::new_gnu();
+    header.set_size(body.len() as u64);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    // Write the name bytes directly: the tar crate refuses `..` through set_path.
+    {
+        let name = b"evil/../../escape/Chart.yaml";
+        let gnu = header.as_gnu_mut().unwrap();
+        gnu.name[..name.len()].copy_from_slice(name);
+    }
+    header.set_cksum();
+    raw.append(&header, &body[..]).unwrap();
+    raw.into_inner().unwrap().finish().unwrap()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// A child process killed (by its pid) and reaped when dropped.
+pub struct ProcessGuard {
+    pub name: &'static str,
+    child: Child,
+}
+
+impl ProcessGuard {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ProcessGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_http(port: u16, path: &str, guard: &mut ProcessGuard, timeout: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if let Ok(Some(status)) = guard.child.try_wait() {
+            eprintln!("{} exited early: {status}", guard.name);
+            return false;
+        }
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::Write as _;
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+            let mut first = String::new();
+            if BufReader::new(&mut s).read_line(&mut first).is_ok() && first.starts_with("HTTP/") {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// `python3 -m http.server` over `dir` on a free loopback port.
+pub struct StaticServer {
+    pub port: u16,
+    pub guard: ProcessGuard,
+}
+
+impl StaticServer {
+    pub fn start(dir: &Path) -> StaticServer {
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new("python3")
+                .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+                .arg(dir)
+                .arg(port.to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("python3 must be installed to serve the chart repository");
+            let mut guard = ProcessGuard {
+                name: "python3 http.server",
+                child,
+            };
+            if wait_http(port, "/", &mut guard, Duration::from_secs(15)) {
+                return StaticServer { port, guard };
+            }
+        }
+        panic!("python3 http.server did not start");
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+}
+
+/// Debian's `docker-registry` (distribution), installed if missing (as root), with
+/// storage in a temporary directory and deletes enabled, on a free loopback port.
+pub struct Registry {
+    pub port: u16,
+    pub guard: ProcessGuard,
+    _dir: tempfile::TempDir,
+}
+
+fn registry_binary() -> PathBuf {
+    if let Ok(p) = which("docker-registry") {
+        return p;
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !root {
+        panic!(
+            "the OCI tests need Debian's `docker-registry` package; install it with \
+             `sudo apt-get install -y docker-registry` (not running as root, so the test cannot)"
+        );
+    }
+    eprintln!("installing docker-registry with apt-get");
+    let status = Command::new("apt-get")
+        .args(["install", "-y", "docker-registry"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .expect("run apt-get");
+    if !status.success() {
+        let _ = Command::new("apt-get").arg("update").status();
+        let status = Command::new("apt-get")
+            .args(["install", "-y", "docker-registry"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .expect("run apt-get");
+        assert!(
+            status.success(),
+            "apt-get install -y docker-registry failed"
+        );
+    }
+    which("docker-registry").expect("docker-registry on PATH after install")
+}
+
+fn which(name: &str) -> Result<PathBuf, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    for dir in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]) {
+        let p = dir.join(name);
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    Err(())
+}
+
+impl Registry {
+    pub fn start() -> Registry {
+        let bin = registry_binary();
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let port = free_port();
+            let config = dir.path().join("config.yml");
+            let storage = dir.path().join("storage");
+            std::fs::create_dir_all(&storage).unwrap();
+            std::fs::write(
+                &config,
+                format!(
+                    "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                    storage.display()
+                ),
+            )
+            .unwrap();
+            let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+            let child = Command::new(&bin)
+                .arg("serve")
+                .arg(&config)
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .expect("start docker-registry");
+            let mut guard = ProcessGuard {
+                name: "docker-registry",
+                child,
+            };
+            if wait_http(port, "/v2/", &mut guard, Duration::from_secs(20)) {
+                return Registry {
+                    port,
+                    guard,
+                    _dir: dir,
+                };
+            }
+            let mut log = String::new();
+            let _ = std::fs::File::open(dir.path().join("registry.log"))
+                .and_then(|mut f| f.read_to_string(&mut log));
+            eprintln!("docker-registry did not start on {port}:\n{log}");
+        }
+        panic!("docker-registry did not start");
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+/// helm, from `O2DMS_HELM` or PATH; None (with the reason printed) if absent.
+pub fn helm() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("O2DMS_HELM") {
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            return Some(p);
+        }
+        eprintln!("O2DMS_HELM={} is not a file", p.display());
+        return None;
+    }
+    match which("helm") {
+        Ok(p) => Some(p),
+        Err(()) => {
+            eprintln!(
+                "SKIPPING the helm cross-check only: no helm (set O2DMS_HELM or put helm on PATH)"
+            );
+            None
+        }
+    }
+}
+
+/// Runs helm with its config, cache and data in `home`; panics with its output on failure.
+pub fn run_helm(helm: &Path, home: &Path, args: &[&str]) -> String {
+    let out = Command::new(helm)
+        .args(args)
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_DATA_HOME", home.join("data"))
+        .env("HELM_REGISTRY_CONFIG", home.join("registry.json"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run helm");
+    assert!(
+        out.status.success(),
+        "helm {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

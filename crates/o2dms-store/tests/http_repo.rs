@@ -1,0 +1,204 @@
+//! The HTTP chart repository store against a real HTTP server (python3 http.server) on
+//! loopback, with an index built by this crate, a hand-written one (relative and
+//! absolute urls, a wrong digest), and one built by `helm repo index` when helm exists.
+
+mod common;
+
+use common::{chart_tgz, sha256_hex, StaticServer};
+use o2dms_core::{ErrorKind, PackageFilter, PackageId, PackageSource, PackageUpload};
+use o2dms_store::{HttpRepoOptions, HttpRepoStore, InstallSource, LocalDirStore, PackageStore};
+
+fn id(s: &str) -> PackageId {
+    PackageId::new(s).unwrap()
+}
+
+#[tokio::test]
+async fn reads_an_index_built_by_this_crate() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalDirStore::open(dir.path()).unwrap();
+    let a = chart_tgz("du", "1.0.0", "a");
+    let b = chart_tgz("du", "1.10.0", "b");
+    let c = chart_tgz("cu", "0.1.0", "c");
+    for t in [&a, &b, &c] {
+        local.put(PackageUpload::new(t.clone())).await.unwrap();
+    }
+    let server = StaticServer::start(dir.path());
+    let repo = HttpRepoStore::new(&server.url(), HttpRepoOptions::default()).unwrap();
+
+    let page = repo.list(&PackageFilter::default()).await.unwrap();
+    let ids: Vec<_> = page.items.iter().map(|p| p.id.to_string()).collect();
+    assert_eq!(ids, ["repo:cu@0.1.0", "repo:du@1.0.0", "repo:du@1.10.0"]);
+    assert!(page
+        .items
+        .iter()
+        .all(|p| p.source == PackageSource::Repository));
+
+    let p = repo.get(&id("repo:du@1.10.0")).await.unwrap();
+    assert_eq!(p.digest, format!("sha256:{}", sha256_hex(&b)));
+    assert_eq!(repo.archive(&p.id).await.unwrap(), b);
+    match repo.install_source(&p.id).await.unwrap() {
+        InstallSource::Archive { path } => assert_eq!(std::fs::read(path).unwrap(), b),
+        other => panic!("unexpected {other:?}"),
+    }
+
+    // Read-only.
+    let err = repo.put(PackageUpload::new(a.clone())).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    assert!(err.to_string().contains("read-only"), "{err}");
+    assert_eq!(
+        repo.delete(&p.id).await.unwrap_err().kind(),
+        ErrorKind::Unsupported
+    );
+
+    // Ids: missing, foreign, malformed.
+    assert_eq!(
+        repo.get(&id("repo:du@9.9.9")).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        repo.get(&id("du@1.0.0")).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        repo.get(&id("oci:du@1.0.0")).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        repo.get(&id("repo:du")).await.unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    drop(server);
+}
+
+#[tokio::test]
+async fn relative_and_absolute_urls_and_digest_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("charts")).unwrap();
+    std::fs::create_dir_all(dir.path().join("elsewhere")).unwrap();
+    let rel = chart_tgz("rel", "1.0.0", "r");
+    let abs = chart_tgz("abs", "2.0.0", "a");
+    let bad = chart_tgz("bad", "3.0.0", "b");
+    std::fs::write(dir.path().join("charts/rel-1.0.0.tgz"), &rel).unwrap();
+    std::fs::write(dir.path().join("elsewhere/abs-2.0.0.tgz"), &abs).unwrap();
+    std::fs::write(dir.path().join("charts/bad-3.0.0.tgz"), &bad).unwrap();
+    let server = StaticServer::start(dir.path());
+    let index = format!(
+        r#"apiVersion: v1
+entries:
+  rel:
+  - apiVersion: v2
+    name: rel
+    version: 1.0.0
+    description: relative
+    digest: {rel_digest}
+    created: "2026-01-12T10:00:00Z"
+    urls:
+    - charts/rel-1.0.0.tgz
+  abs:
+  - apiVersion: v2
+    name: abs
+    version: 2.0.0
+    appVersion: "9.9"
+    digest: {abs_digest}
+    created: "2026-01-12T10:00:00.5Z"
+    urls:
+    - http://127.0.0.1:{port}/elsewhere/abs-2.0.0.tgz
+  bad:
+  - apiVersion: v2
+    name: bad
+    version: 3.0.0
+    digest: {wrong}
+    created: "2026-01-12T10:00:00Z"
+    urls:
+    - charts/bad-3.0.0.tgz
+generated: "2026-01-12T10:00:00Z"
+"#,
+        rel_digest = sha256_hex(&rel),
+        abs_digest = sha256_hex(&abs),
+        wrong = sha256_hex(b"something else"),
+        port = server.port,
+    );
+    std::fs::write(dir.path().join("index.yaml"), index).unwrap();
+
+    let repo = HttpRepoStore::new(&server.url(), HttpRepoOptions::default()).unwrap();
+    assert_eq!(
+        repo.list(&PackageFilter::default()).await.unwrap().total,
+        Some(3)
+    );
+    assert_eq!(repo.archive(&id("repo:rel@1.0.0")).await.unwrap(), rel);
+    assert_eq!(repo.archive(&id("repo:abs@2.0.0")).await.unwrap(), abs);
+    let p = repo.get(&id("repo:abs@2.0.0")).await.unwrap();
+    assert_eq!(p.app_version.as_deref(), Some("9.9"));
+    assert_eq!(p.created_at.to_string(), "2026-01-12T10:00:00.500000000Z");
+    let err = repo.archive(&id("repo:bad@3.0.0")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend, "{err}");
+    assert!(err.to_string().contains("digest"), "{err}");
+    assert!(repo.install_source(&id("repo:bad@3.0.0")).await.is_err());
+    drop(server);
+}
+
+#[tokio::test]
+async fn reads_an_index_built_by_helm() {
+    let Some(helm) = common::helm() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let charts = [
+        chart_tgz("du", "1.0.0", "a"),
+        chart_tgz("du", "1.1.0-rc.1", "b"),
+        chart_tgz("cu", "0.2.0", "c"),
+    ];
+    for (t, f) in charts
+        .iter()
+        .zip(["du-1.0.0.tgz", "du-1.1.0-rc.1.tgz", "cu-0.2.0.tgz"])
+    {
+        std::fs::write(dir.path().join(f), t).unwrap();
+    }
+    let home = tempfile::tempdir().unwrap();
+    common::run_helm(
+        &helm,
+        home.path(),
+        &["repo", "index", dir.path().to_str().unwrap()],
+    );
+    let server = StaticServer::start(dir.path());
+    let repo = HttpRepoStore::new(&server.url(), HttpRepoOptions::default()).unwrap();
+    let page = repo.list(&PackageFilter::default()).await.unwrap();
+    let ids: Vec<_> = page.items.iter().map(|p| p.id.to_string()).collect();
+    assert_eq!(
+        ids,
+        ["repo:cu@0.2.0", "repo:du@1.0.0", "repo:du@1.1.0-rc.1"]
+    );
+    for (p, t) in page.items.iter().zip([&charts[2], &charts[0], &charts[1]]) {
+        assert_eq!(p.digest, format!("sha256:{}", sha256_hex(t)));
+        assert_eq!(&repo.archive(&p.id).await.unwrap(), t);
+    }
+
+    // And with absolute urls (`helm repo index --url`).
+    common::run_helm(
+        &helm,
+        home.path(),
+        &[
+            "repo",
+            "index",
+            dir.path().to_str().unwrap(),
+            "--url",
+            &server.url(),
+        ],
+    );
+    let repo = HttpRepoStore::new(&server.url(), HttpRepoOptions::default()).unwrap();
+    assert_eq!(repo.archive(&id("repo:cu@0.2.0")).await.unwrap(), charts[2]);
+    drop(server);
+}
+
+#[tokio::test]
+async fn unreachable_repository_is_unavailable_and_remote_plain_http_is_refused() {
+    let port = common::free_port();
+    let repo = HttpRepoStore::new(
+        &format!("http://127.0.0.1:{port}/"),
+        HttpRepoOptions::default(),
+    )
+    .unwrap();
+    let err = repo.list(&PackageFilter::default()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    let err =
+        HttpRepoStore::new("http://charts.example.com/", HttpRepoOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+}

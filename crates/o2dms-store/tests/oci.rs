@@ -1,0 +1,234 @@
+//! The OCI store against a real registry (Debian's `docker-registry`, distribution 2.x)
+//! on loopback, and helm pulling what it pushed (and the other way round) when helm
+//! exists.
+
+mod common;
+
+use common::{chart_tgz, sha256_hex, Registry};
+use o2dms_core::{ErrorKind, PackageFilter, PackageId, PackageSource, PackageUpload, PageRequest};
+use o2dms_store::{InstallSource, OciOptions, OciStore, PackageStore};
+
+fn id(s: &str) -> PackageId {
+    PackageId::new(s).unwrap()
+}
+
+fn store(registry: &Registry, catalog: bool) -> OciStore {
+    OciStore::new(
+        &format!("http://{}", registry.addr()),
+        "charts",
+        OciOptions {
+            use_catalog: catalog,
+            ..OciOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn push_list_pull_delete() {
+    let registry = Registry::start();
+    let store = store(&registry, false);
+    let v1 = chart_tgz("du", "1.0.0", "a");
+    let v2 = chart_tgz("du", "1.10.0+build.7", "b");
+    let other = chart_tgz("cu", "0.1.0", "c");
+
+    let p1 = store.put(PackageUpload::new(v1.clone())).await.unwrap();
+    assert_eq!(p1.id.as_str(), "oci:du@1.0.0");
+    assert_eq!(p1.source, PackageSource::Oci);
+    assert_eq!(p1.digest, format!("sha256:{}", sha256_hex(&v1)));
+    assert_eq!(p1.app_version.as_deref(), Some("1.0.1"));
+    let p2 = store.put(PackageUpload::new(v2.clone())).await.unwrap();
+    assert_eq!(p2.id.as_str(), "oci:du@1.10.0+build.7");
+    store.put(PackageUpload::new(other.clone())).await.unwrap();
+
+    // Same content again: idempotent; other content at the same version: AlreadyExists.
+    assert_eq!(
+        store
+            .put(PackageUpload::new(v1.clone()))
+            .await
+            .unwrap()
+            .digest,
+        p1.digest
+    );
+    let err = store
+        .put(PackageUpload::new(chart_tgz("du", "1.0.0", "zzz")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    let err = store
+        .put(PackageUpload::new(b"not a chart".to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+
+    // List: tags are versions, ordered by name then SemVer.
+    let all = store.list(&PackageFilter::default()).await.unwrap();
+    let ids: Vec<_> = all.items.iter().map(|p| p.id.to_string()).collect();
+    assert_eq!(
+        ids,
+        ["oci:cu@0.1.0", "oci:du@1.0.0", "oci:du@1.10.0+build.7"]
+    );
+    let page = store
+        .list(&PackageFilter {
+            name: Some("du".into()),
+            page: PageRequest::first(1),
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.total, Some(2));
+    assert!(page.continue_token.is_some());
+
+    // Pull and compare digests; the id round-trips.
+    let got = store.get(&p2.id).await.unwrap();
+    assert_eq!(got.digest, p2.digest);
+    let pulled = store.archive(&id(p2.id.as_str())).await.unwrap();
+    assert_eq!(sha256_hex(&pulled), sha256_hex(&v2));
+    assert_eq!(
+        store.install_source(&p1.id).await.unwrap(),
+        InstallSource::Oci {
+            reference: format!("oci://{}/charts/du", registry.addr()),
+            version: "1.0.0".into(),
+            plain_http: true,
+        }
+    );
+
+    // A store that knows no names finds charts by name, and all of them via _catalog.
+    let fresh = self::store(&registry, false);
+    assert_eq!(
+        fresh.list(&PackageFilter::default()).await.unwrap().total,
+        Some(0)
+    );
+    assert_eq!(fresh.get(&p1.id).await.unwrap().digest, p1.digest);
+    let by_name = PackageFilter {
+        name: Some("cu".into()),
+        ..Default::default()
+    };
+    assert_eq!(fresh.list(&by_name).await.unwrap().total, Some(1));
+    let with_catalog = self::store(&registry, true);
+    assert_eq!(
+        with_catalog
+            .list(&PackageFilter::default())
+            .await
+            .unwrap()
+            .total,
+        Some(3)
+    );
+
+    // Ids: missing, foreign, malformed.
+    assert_eq!(
+        store.get(&id("oci:du@9.9.9")).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        store.get(&id("oci:nosuch@1.0.0")).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        store.get(&id("du@1.0.0")).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        store.get(&id("repo:du@1.0.0")).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        store.get(&id("oci:du")).await.unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+
+    // Delete by manifest digest.
+    store.delete(&p1.id).await.unwrap();
+    assert_eq!(
+        store.get(&p1.id).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        store.archive(&p1.id).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        store.delete(&p1.id).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    let ids: Vec<_> = store
+        .list(&PackageFilter::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|p| p.id.to_string())
+        .collect();
+    assert_eq!(ids, ["oci:cu@0.1.0", "oci:du@1.10.0+build.7"]);
+    drop(registry);
+}
+
+#[tokio::test]
+async fn helm_interoperates() {
+    let Some(helm) = common::helm() else { return };
+    let registry = Registry::start();
+    let store = store(&registry, false);
+    let tgz = chart_tgz("du", "2.3.4", "h");
+    let p = store.put(PackageUpload::new(tgz.clone())).await.unwrap();
+
+    // helm pulls what the store pushed.
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let InstallSource::Oci {
+        reference, version, ..
+    } = store.install_source(&p.id).await.unwrap()
+    else {
+        panic!("expected an OCI source")
+    };
+    common::run_helm(
+        &helm,
+        home.path(),
+        &[
+            "pull",
+            &reference,
+            "--version",
+            &version,
+            "--plain-http",
+            "--destination",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        sha256_hex(&std::fs::read(out.join("du-2.3.4.tgz")).unwrap()),
+        sha256_hex(&tgz)
+    );
+    let shown = common::run_helm(
+        &helm,
+        home.path(),
+        &[
+            "show",
+            "chart",
+            &reference,
+            "--version",
+            &version,
+            "--plain-http",
+        ],
+    );
+    assert!(shown.contains("name: du"), "{shown}");
+
+    // The store reads what helm pushed.
+    let pushed = chart_tgz("hp", "0.0.1", "helm-pushed");
+    let file = home.path().join("hp-0.0.1.tgz");
+    std::fs::write(&file, &pushed).unwrap();
+    common::run_helm(
+        &helm,
+        home.path(),
+        &[
+            "push",
+            file.to_str().unwrap(),
+            &format!("oci://{}/charts", registry.addr()),
+            "--plain-http",
+        ],
+    );
+    let got = store.get(&id("oci:hp@0.0.1")).await.unwrap();
+    assert_eq!(got.digest, format!("sha256:{}", sha256_hex(&pushed)));
+    assert_eq!(store.archive(&got.id).await.unwrap(), pushed);
+    store.delete(&got.id).await.unwrap();
+    drop(registry);
+}
