@@ -1,0 +1,306 @@
+//! Turning helm's stderr into a typed error kind.
+//!
+//! helm exits 1 on every error, so the only signal is the text. The phrases below were
+//! captured from helm 3.17.2 and 4.1.4 (see the tests); matching is case-insensitive
+//! because Helm 4 lower-cased some messages ("kubernetes cluster unreachable") and
+//! reworded others ("cannot reuse a name"). Order matters: a lock conflict or an
+//! unreachable cluster wins over the words that may follow them.
+
+use o2dms_core::{ErrorKind, Resource};
+
+/// The classification of one failed helm run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelmFailure {
+    /// The error kind.
+    pub kind: ErrorKind,
+    /// For NotFound: what was missing (a release or one of its revisions).
+    pub resource: Option<Resource>,
+    /// helm's message without log lines and the `Error: ` prefix.
+    pub message: String,
+}
+
+const CONFLICT: &[&str] = &[
+    "another operation (install/upgrade/rollback) is in progress",
+    "the object has been modified; please apply your changes",
+    "exists and cannot be imported into the current release",
+    "invalid ownership metadata",
+];
+
+const UNAVAILABLE: &[&str] = &[
+    "kubernetes cluster unreachable",
+    "cluster reachability check failed",
+    "connection refused",
+    "no such host",
+    "i/o timeout",
+    "tls handshake timeout",
+    "connection reset by peer",
+    "the server is currently unable to handle the request",
+    "no route to host",
+    "network is unreachable",
+];
+
+const TIMEOUT: &[&str] = &[
+    "context deadline exceeded",
+    "timed out waiting",
+    "timed out",
+];
+
+const ALREADY_EXISTS: &[&str] = &[
+    "cannot re-use a name that is still in use",
+    "cannot reuse a name that is still in use",
+];
+
+const NOT_FOUND: &[&str] = &[
+    "release: not found",
+    "has no deployed releases",
+    "release not loaded",
+];
+
+const INVALID: &[&str] = &[
+    "parse error",
+    "template: ",
+    "executing \"",
+    "nil pointer evaluating",
+    "yaml parse error",
+    "error converting yaml to json",
+    "failed to parse",
+    "values don't meet the specifications",
+    "chart requires kubeversion",
+    "chart.yaml file is missing",
+    "validation: chart.metadata",
+    "unable to build kubernetes objects",
+    "no matches for kind",
+    "error validating",
+    "is invalid:",
+    "unknown field",
+    "failed parsing --set",
+    "not a valid chart",
+    "chart not found",
+    "apiversion is required",
+    "unsupported chart",
+    "execution error at",
+    "wrong type for value",
+    "error unmarshaling json",
+    "cannot load values.yaml",
+];
+
+/// Strips Helm 4's structured log lines (`level=...`) and the `Error: ` prefix, and
+/// keeps at most 4000 bytes.
+pub fn helm_message(stderr: &str) -> String {
+    let kept: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("level=") && !l.trim().is_empty())
+        .map(|l| l.strip_prefix("Error: ").unwrap_or(l))
+        .collect();
+    let mut msg = kept.join("\n");
+    if msg.len() > 4000 {
+        let mut cut = 4000;
+        while !msg.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        msg.truncate(cut);
+        msg.push_str("...");
+    }
+    if msg.is_empty() {
+        "helm failed without a message".to_owned()
+    } else {
+        msg
+    }
+}
+
+fn has_any(hay: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| hay.contains(n))
+}
+
+/// `release has no 9 version` (rollback to a revision that does not exist).
+fn missing_revision(hay: &str) -> bool {
+    hay.split("release has no ").skip(1).any(|rest| {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        !digits.is_empty() && rest[digits.len()..].starts_with(" version")
+    })
+}
+
+/// Classifies helm's stderr. Pure: no I/O, the same text always gives the same kind.
+pub fn classify(stderr: &str) -> HelmFailure {
+    let message = helm_message(stderr);
+    let hay = stderr.to_ascii_lowercase();
+    let (kind, resource) = if has_any(&hay, CONFLICT) {
+        (ErrorKind::Conflict, None)
+    } else if has_any(&hay, UNAVAILABLE) {
+        (ErrorKind::Unavailable, None)
+    } else if has_any(&hay, TIMEOUT) {
+        (ErrorKind::Timeout, None)
+    } else if has_any(&hay, ALREADY_EXISTS) {
+        (ErrorKind::AlreadyExists, Some(Resource::Deployment))
+    } else if missing_revision(&hay) {
+        (ErrorKind::NotFound, Some(Resource::Revision))
+    } else if has_any(&hay, NOT_FOUND) {
+        (ErrorKind::NotFound, Some(Resource::Deployment))
+    } else if has_any(&hay, INVALID) || hay.contains("path \"") && hay.contains("\" not found") {
+        (ErrorKind::InvalidArgument, None)
+    } else {
+        (ErrorKind::Backend, None)
+    };
+    HelmFailure {
+        kind,
+        resource,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (helm version, what was done, stderr exactly as printed, expected kind)
+    const CAPTURED: &[(&str, &str, &str, ErrorKind)] = &[
+        ("3.17.2", "install over an existing release",
+         "Error: INSTALLATION FAILED: cannot re-use a name that is still in use\n",
+         ErrorKind::AlreadyExists),
+        ("4.1.4", "install over an existing release",
+         "level=ERROR msg=\"release name check failed\" error=\"cannot reuse a name that is still in use\"\nError: INSTALLATION FAILED: release name check failed: cannot reuse a name that is still in use\n",
+         ErrorKind::AlreadyExists),
+        ("3.17.2", "upgrade a missing release",
+         "Error: UPGRADE FAILED: \"nope\" has no deployed releases\n", ErrorKind::NotFound),
+        ("4.1.4", "upgrade a missing release",
+         "Error: UPGRADE FAILED: \"nope\" has no deployed releases\n", ErrorKind::NotFound),
+        ("3.17.2", "status/history/rollback of a missing release",
+         "Error: release: not found\n", ErrorKind::NotFound),
+        ("4.1.4", "status/history/rollback of a missing release",
+         "Error: release: not found\n", ErrorKind::NotFound),
+        ("3.17.2", "uninstall a missing release",
+         "Error: uninstall: Release not loaded: nope: release: not found\n", ErrorKind::NotFound),
+        ("4.1.4", "uninstall a missing release",
+         "Error: uninstall: Release not loaded: nope: release: not found\n", ErrorKind::NotFound),
+        ("3.17.2", "rollback to a missing revision",
+         "Error: release has no 9 version\n", ErrorKind::NotFound),
+        ("4.1.4", "rollback to a missing revision",
+         "Error: release has no 9 version\n", ErrorKind::NotFound),
+        ("3.17.2", "upgrade while pending",
+         "Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress\n",
+         ErrorKind::Conflict),
+        ("4.1.4", "upgrade while pending",
+         "Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress\n",
+         ErrorKind::Conflict),
+        ("3.17.2", "install --wait timeout",
+         "Error: INSTALLATION FAILED: context deadline exceeded\n", ErrorKind::Timeout),
+        ("4.1.4", "install --wait timeout",
+         "Error: INSTALLATION FAILED: resource Deployment/t4/w-webc not ready. status: InProgress, message: Replicas: 0/1\ncontext deadline exceeded\n",
+         ErrorKind::Timeout),
+        ("3.17.2", "upgrade --wait timeout",
+         "Error: UPGRADE FAILED: context deadline exceeded\n", ErrorKind::Timeout),
+        ("4.1.4", "upgrade --wait timeout",
+         "level=WARN msg=\"upgrade failed\" name=a error=\"resource Deployment/t4/a-webc not ready. status: InProgress, message: Replicas: 0/1\\ncontext deadline exceeded\"\nError: UPGRADE FAILED: resource Deployment/t4/a-webc not ready. status: InProgress, message: Replicas: 0/1\ncontext deadline exceeded\n",
+         ErrorKind::Timeout),
+        ("3.17.2", "rollback --wait timeout",
+         "Error: release a failed: context deadline exceeded\n", ErrorKind::Timeout),
+        ("4.1.4", "rollback --wait timeout",
+         "Error: release a failed: resource Deployment/t4/a-webc not ready. status: InProgress, message: Replicas: 0/1\ncontext deadline exceeded\n",
+         ErrorKind::Timeout),
+        ("3.17.2", "unreachable API server",
+         "Error: Kubernetes cluster unreachable: Get \"https://127.0.0.1:1/version\": dial tcp 127.0.0.1:1: connect: connection refused\n",
+         ErrorKind::Unavailable),
+        ("4.1.4", "unreachable API server",
+         "Error: kubernetes cluster unreachable: Get \"https://127.0.0.1:1/version\": dial tcp 127.0.0.1:1: connect: connection refused\n",
+         ErrorKind::Unavailable),
+        ("4.1.4", "install against an unreachable API server",
+         "level=ERROR msg=\"cluster reachability check failed: kubernetes cluster unreachable: Get \\\"https://127.0.0.1:1/version\\\": dial tcp 127.0.0.1:1: connect: connection refused\"\nError: INSTALLATION FAILED: cluster reachability check failed: kubernetes cluster unreachable: Get \"https://127.0.0.1:1/version\": dial tcp 127.0.0.1:1: connect: connection refused\n",
+         ErrorKind::Unavailable),
+        ("3.17.2", "unknown kube context",
+         "Error: Kubernetes cluster unreachable: context \"nosuch\" does not exist\n",
+         ErrorKind::Unavailable),
+        ("4.1.4", "missing kubeconfig",
+         "Error: kubernetes cluster unreachable: stat /nonexist: no such file or directory\n",
+         ErrorKind::Unavailable),
+        ("3.17.2", "chart path missing",
+         "Error: INSTALLATION FAILED: path \"/nonexist\" not found\n", ErrorKind::InvalidArgument),
+        ("4.1.4", "chart path missing",
+         "Error: INSTALLATION FAILED: path \"/nonexist\" not found\n", ErrorKind::InvalidArgument),
+        ("3.17.2", "malformed values file",
+         "Error: INSTALLATION FAILED: failed to parse /tmp/helmdev/bad.yaml: error converting YAML to JSON: yaml: line 1: did not find expected node content\n",
+         ErrorKind::InvalidArgument),
+        ("4.1.4", "malformed values file",
+         "Error: INSTALLATION FAILED: failed to parse /tmp/helmdev/bad.yaml: cannot unmarshal yaml document: error converting YAML to JSON: yaml: line 1: did not find expected node content\n",
+         ErrorKind::InvalidArgument),
+        ("3.17.2", "template nil pointer",
+         "Error: INSTALLATION FAILED: template: webc/templates/bad.yaml:1:10: executing \"webc/templates/bad.yaml\" at <.Values.nope.deeper>: nil pointer evaluating interface {}.deeper\n",
+         ErrorKind::InvalidArgument),
+        ("4.1.4", "template nil pointer",
+         "Error: INSTALLATION FAILED: webc/templates/bad.yaml:1:10\n  executing \"webc/templates/bad.yaml\" at <.Values.nope.deeper>:\n    nil pointer evaluating interface {}.deeper\n",
+         ErrorKind::InvalidArgument),
+        ("3.17.2", "template syntax",
+         "Error: INSTALLATION FAILED: parse error at (webc/templates/bad.yaml:1): missing value for if\n",
+         ErrorKind::InvalidArgument),
+        ("4.1.4", "template syntax",
+         "Error: INSTALLATION FAILED: parse error at (webc/templates/bad.yaml:1): missing value for if\n",
+         ErrorKind::InvalidArgument),
+        ("3.17.2", "values schema",
+         "Error: INSTALLATION FAILED: values don't meet the specifications of the schema(s) in the following chart(s):\nwebc:\n- replicaCount: Invalid type. Expected: integer, given: string\n\n",
+         ErrorKind::InvalidArgument),
+        ("4.1.4", "values schema",
+         "Error: INSTALLATION FAILED: values don't meet the specifications of the schema(s) in the following chart(s):\nwebc:\n- at '/replicaCount': got string, want integer\n\n",
+         ErrorKind::InvalidArgument),
+        ("3.17.2", "kubeVersion constraint",
+         "Error: INSTALLATION FAILED: chart requires kubeVersion: >=1.29.0 which is incompatible with Kubernetes v1.20.2\n",
+         ErrorKind::InvalidArgument),
+        ("4.1.4", "kubeVersion constraint",
+         "Error: INSTALLATION FAILED: chart requires kubeVersion: >=1.29.0 which is incompatible with Kubernetes v1.20.2\n",
+         ErrorKind::InvalidArgument),
+        ("3.17.2", "rendered manifest is not YAML",
+         "Error: INSTALLATION FAILED: YAML parse error on webc/templates/bad.yaml: error converting YAML to JSON: yaml: line 6: did not find expected node content\n",
+         ErrorKind::InvalidArgument),
+        ("4.1.4", "rendered manifest is not YAML",
+         "Error: INSTALLATION FAILED: YAML parse error on webc/templates/bad.yaml: error converting YAML to JSON: yaml: line 6: did not find expected node content\n",
+         ErrorKind::InvalidArgument),
+        ("3.17.2", "resource owned by another release",
+         "Error: INSTALLATION FAILED: Unable to continue with install: ServiceAccount \"a-webc\" in namespace \"t3\" exists and cannot be imported into the current release: invalid ownership metadata; annotation validation error: key \"meta.helm.sh/release-name\" must equal \"dup\": current value is \"a\"\n",
+         ErrorKind::Conflict),
+        ("4.1.4", "resource owned by another release",
+         "Error: INSTALLATION FAILED: unable to continue with install: ServiceAccount \"a-webc\" in namespace \"t4\" exists and cannot be imported into the current release: invalid ownership metadata; annotation validation error: key \"meta.helm.sh/release-name\" must equal \"dup\": current value is \"a\"\n",
+         ErrorKind::Conflict),
+        ("3.17.2", "reserved storage label",
+         "Error: INSTALLATION FAILED: user supplied labels contains system reserved label name. System labels: [name owner status version createdAt modifiedAt]\n",
+         ErrorKind::Backend),
+    ];
+
+    #[test]
+    fn captured_stderr_of_both_versions() {
+        for (version, what, stderr, kind) in CAPTURED {
+            let f = classify(stderr);
+            assert_eq!(f.kind, *kind, "helm {version}: {what}: {stderr}");
+            assert!(!f.message.contains("level="), "{what}: {}", f.message);
+            assert!(!f.message.starts_with("Error: "), "{what}");
+        }
+        let versions: std::collections::BTreeSet<_> = CAPTURED.iter().map(|c| c.0).collect();
+        assert_eq!(versions.len(), 2, "both versions are covered");
+    }
+
+    #[test]
+    fn not_found_says_what_is_missing() {
+        assert_eq!(
+            classify("Error: release has no 9 version\n").resource,
+            Some(Resource::Revision)
+        );
+        assert_eq!(
+            classify("Error: release: not found\n").resource,
+            Some(Resource::Deployment)
+        );
+        assert!(!missing_revision("release has no deployed version"));
+    }
+
+    #[test]
+    fn messages_are_cleaned_and_bounded() {
+        assert_eq!(
+            helm_message("level=WARN msg=x\nError: UPGRADE FAILED: boom\n"),
+            "UPGRADE FAILED: boom"
+        );
+        assert_eq!(helm_message(""), "helm failed without a message");
+        let long = "é".repeat(5000);
+        let m = helm_message(&long);
+        assert!(m.len() <= 4003 && m.ends_with("..."));
+        assert_eq!(
+            classify("Error: something unexpected\n").kind,
+            ErrorKind::Backend
+        );
+    }
+}

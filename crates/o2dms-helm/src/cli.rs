@@ -1,0 +1,605 @@
+//! The `helm` command line: version detection, argv per version, and running it.
+//!
+//! Argv is built by pure functions (tested per version) and run with
+//! `tokio::process::Command`, never through a shell. Values travel in files (see
+//! [`crate::values_file`]); argv holds only their paths.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use o2dms_core::{Error, Result};
+use tokio::io::AsyncReadExt;
+
+/// Major version of the helm binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HelmMajor {
+    /// Helm 3.x
+    V3,
+    /// Helm 4.x
+    V4,
+}
+
+/// The detected helm version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelmVersion {
+    /// Major version.
+    pub major: HelmMajor,
+    /// What `helm version --template {{.Version}}` printed, e.g. `v3.17.2`.
+    pub raw: String,
+}
+
+impl HelmVersion {
+    /// Parses `v3.17.2` / `v4.1.4` (with or without the `v`, with build suffixes).
+    pub fn parse(text: &str) -> Result<HelmVersion> {
+        let raw = text.trim().to_owned();
+        let digits = raw.strip_prefix('v').unwrap_or(&raw);
+        let major = digits.split('.').next().unwrap_or("");
+        let major = match major {
+            "3" => HelmMajor::V3,
+            "4" => HelmMajor::V4,
+            _ => {
+                return Err(Error::unsupported(
+                    "helm",
+                    format!("helm {raw:?} is not supported (need 3.x or 4.x)"),
+                ))
+            }
+        };
+        Ok(HelmVersion { major, raw })
+    }
+}
+
+/// Where helm finds the cluster: passed explicitly on every call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Connection {
+    /// `--kubeconfig`
+    pub kubeconfig: Option<PathBuf>,
+    /// `--kube-context`
+    pub context: Option<String>,
+}
+
+/// The chart to install or upgrade to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChartSource {
+    /// A chart archive or directory on disk.
+    Path(PathBuf),
+    /// A chart in a repository: `NAME --repo URL --version V`.
+    Repository {
+        /// Repository URL.
+        url: String,
+        /// Chart name.
+        name: String,
+        /// Chart version.
+        version: String,
+    },
+}
+
+/// How long and whether to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiting {
+    /// Wait for readiness (Helm 3 `--wait`, Helm 4 `--wait=watcher`).
+    pub wait: bool,
+    /// `--timeout`
+    pub timeout: Duration,
+}
+
+/// An install or upgrade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Apply<'a> {
+    /// Release name.
+    pub name: &'a str,
+    /// Namespace.
+    pub namespace: &'a str,
+    /// Chart.
+    pub chart: &'a ChartSource,
+    /// The values file (its path only ever appears in argv).
+    pub values_file: &'a Path,
+    /// Storage labels (`--labels`).
+    pub labels: &'a BTreeMap<String, String>,
+    /// `--description`
+    pub description: Option<&'a str>,
+    /// Waiting.
+    pub waiting: Waiting,
+    /// `--history-max` (upgrade only; install makes revision 1).
+    pub max_history: u32,
+    /// Render only (`--dry-run=client -o json`), for checking what a change would do.
+    pub dry_run: bool,
+}
+
+/// Formats a duration as Go's `time.ParseDuration` reads it.
+pub fn go_duration(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis().max(1))
+    }
+}
+
+fn push(args: &mut Vec<OsString>, s: impl Into<OsString>) {
+    args.push(s.into());
+}
+
+fn connection_args(args: &mut Vec<OsString>, c: &Connection, namespace: &str) {
+    if let Some(k) = &c.kubeconfig {
+        let mut a = OsString::from("--kubeconfig=");
+        a.push(k);
+        push(args, a);
+    }
+    if let Some(ctx) = &c.context {
+        push(args, format!("--kube-context={ctx}"));
+    }
+    push(args, format!("--namespace={namespace}"));
+}
+
+fn waiting_args(args: &mut Vec<OsString>, v: HelmMajor, w: Waiting, jobs: bool) {
+    if w.wait {
+        push(
+            args,
+            match v {
+                HelmMajor::V3 => "--wait",
+                HelmMajor::V4 => "--wait=watcher",
+            },
+        );
+        if jobs {
+            push(args, "--wait-for-jobs");
+        }
+    } else if v == HelmMajor::V4 {
+        // Helm 4's default is hookOnly; say so rather than rely on it.
+        push(args, "--wait=hookOnly");
+    }
+    push(args, format!("--timeout={}", go_duration(w.timeout)));
+}
+
+fn labels_arg(labels: &BTreeMap<String, String>) -> Option<String> {
+    if labels.is_empty() {
+        return None;
+    }
+    let joined: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    Some(format!("--labels={}", joined.join(",")))
+}
+
+fn chart_args(args: &mut Vec<OsString>, chart: &ChartSource) {
+    match chart {
+        ChartSource::Path(p) => push(args, p.clone()),
+        ChartSource::Repository { url, name, version } => {
+            push(args, name.clone());
+            push(args, format!("--repo={url}"));
+            push(args, format!("--version={version}"));
+        }
+    }
+}
+
+fn apply_common(args: &mut Vec<OsString>, v: HelmMajor, c: &Connection, a: &Apply<'_>) {
+    connection_args(args, c, a.namespace);
+    let mut f = OsString::from("--values=");
+    f.push(a.values_file);
+    push(args, f);
+    if let Some(l) = labels_arg(a.labels) {
+        push(args, l);
+    }
+    if let Some(d) = a.description {
+        push(args, format!("--description={d}"));
+    }
+    if a.dry_run {
+        push(args, "--dry-run=client");
+        push(args, "--output=json");
+        push(
+            args,
+            format!("--timeout={}", go_duration(a.waiting.timeout)),
+        );
+    } else {
+        waiting_args(args, v, a.waiting, true);
+    }
+}
+
+/// `helm install NAME CHART ...`. Never `--atomic`/`--rollback-on-failure`: on a
+/// timeout the release must remain, failed.
+pub fn install_args(v: HelmMajor, c: &Connection, a: &Apply<'_>) -> Vec<OsString> {
+    let mut args = vec![OsString::from("install"), OsString::from(a.name)];
+    chart_args(&mut args, a.chart);
+    apply_common(&mut args, v, c, a);
+    if !a.dry_run {
+        push(&mut args, "--create-namespace");
+    }
+    args
+}
+
+/// `helm upgrade NAME CHART --reset-values ...`: the values file holds the complete
+/// values, so the adapter, not helm's flags, owns merge semantics.
+pub fn upgrade_args(v: HelmMajor, c: &Connection, a: &Apply<'_>) -> Vec<OsString> {
+    let mut args = vec![OsString::from("upgrade"), OsString::from(a.name)];
+    chart_args(&mut args, a.chart);
+    apply_common(&mut args, v, c, a);
+    push(&mut args, "--reset-values");
+    push(&mut args, format!("--history-max={}", a.max_history));
+    args
+}
+
+/// `helm rollback NAME REVISION ...` (revision 0 = the previous one, as helm reads it).
+pub fn rollback_args(
+    v: HelmMajor,
+    c: &Connection,
+    name: &str,
+    namespace: &str,
+    revision: u32,
+    waiting: Waiting,
+    max_history: u32,
+) -> Vec<OsString> {
+    let mut args = vec![
+        OsString::from("rollback"),
+        OsString::from(name),
+        OsString::from(revision.to_string()),
+    ];
+    connection_args(&mut args, c, namespace);
+    waiting_args(&mut args, v, waiting, true);
+    push(&mut args, format!("--history-max={max_history}"));
+    args
+}
+
+/// `helm uninstall NAME --wait ...`
+pub fn uninstall_args(
+    v: HelmMajor,
+    c: &Connection,
+    name: &str,
+    namespace: &str,
+    waiting: Waiting,
+) -> Vec<OsString> {
+    let mut args = vec![OsString::from("uninstall"), OsString::from(name)];
+    connection_args(&mut args, c, namespace);
+    waiting_args(&mut args, v, waiting, false);
+    args
+}
+
+/// `helm version --template {{.Version}}`
+pub fn version_args() -> Vec<OsString> {
+    vec![
+        OsString::from("version"),
+        OsString::from("--template={{.Version}}"),
+    ]
+}
+
+/// What a finished helm run gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOutput {
+    /// Whether helm exited 0.
+    pub success: bool,
+    /// stdout.
+    pub stdout: String,
+    /// stderr.
+    pub stderr: String,
+}
+
+/// Runs the helm binary with a controlled environment.
+#[derive(Debug, Clone)]
+pub struct HelmRunner {
+    binary: PathBuf,
+    homes: PathBuf,
+}
+
+/// How much longer than helm's own `--timeout` the adapter lets helm run before it
+/// sends SIGTERM (helm then marks the release failed rather than leaving it pending).
+pub const WATCHDOG_GRACE: Duration = Duration::from_secs(60);
+
+/// Sends SIGTERM to a still-running helm when its future is dropped (a cancelled
+/// caller): SIGTERM makes helm mark the release failed; SIGKILL would leave it pending.
+struct TermOnDrop(Option<u32>);
+
+impl Drop for TermOnDrop {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.take() {
+            terminate(pid);
+        }
+    }
+}
+
+fn terminate(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+    }
+}
+
+impl HelmRunner {
+    /// A runner for `binary`, with helm's cache/config/data homes under `homes`.
+    pub fn new(binary: impl Into<PathBuf>, homes: impl Into<PathBuf>) -> Self {
+        HelmRunner {
+            binary: binary.into(),
+            homes: homes.into(),
+        }
+    }
+
+    /// The binary.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// The environment changes applied to every run: every inherited `HELM_*` removed,
+    /// then the homes pointed at adapter-owned directories, the Secret driver fixed, and
+    /// colour off. Returned for tests; `None` means "remove".
+    pub fn environment(&self) -> Vec<(OsString, Option<OsString>)> {
+        let mut env: Vec<(OsString, Option<OsString>)> = std::env::vars_os()
+            .filter(|(k, _)| k.to_string_lossy().starts_with("HELM_"))
+            .map(|(k, _)| (k, None))
+            .collect();
+        for (k, sub) in [
+            ("HELM_CACHE_HOME", "cache"),
+            ("HELM_CONFIG_HOME", "config"),
+            ("HELM_DATA_HOME", "data"),
+        ] {
+            env.push((k.into(), Some(self.homes.join(sub).into_os_string())));
+        }
+        env.push(("HELM_DRIVER".into(), Some("secret".into())));
+        env.push(("NO_COLOR".into(), Some("1".into())));
+        env
+    }
+
+    /// Runs helm with `args`; kills it (SIGTERM, then SIGKILL) after `limit`.
+    pub async fn run(&self, args: &[OsString], limit: Duration) -> Result<RunOutput> {
+        tracing::debug!(helm = %self.binary.display(), ?args, "running helm");
+        let mut cmd = tokio::process::Command::new(&self.binary);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(false);
+        for (k, v) in self.environment() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let mut child = cmd.spawn().map_err(|e| Error::Unavailable {
+            message: format!("cannot run helm at {}: {e}", self.binary.display()),
+        })?;
+        let mut guard = TermOnDrop(child.id());
+        let mut out = child.stdout.take().expect("stdout is piped");
+        let mut err = child.stderr.take().expect("stderr is piped");
+        let io = async {
+            let mut o = Vec::new();
+            let mut e = Vec::new();
+            let (ro, re) = tokio::join!(out.read_to_end(&mut o), err.read_to_end(&mut e));
+            ro.and(re).map(|_| (o, e))
+        };
+        let work = async {
+            let (o, e) = io.await?;
+            let status = child.wait().await?;
+            Ok::<_, std::io::Error>((status, o, e))
+        };
+        let result = tokio::time::timeout(limit, work).await;
+        match result {
+            Ok(Ok((status, o, e))) => {
+                guard.0 = None;
+                Ok(RunOutput {
+                    success: status.success(),
+                    stdout: String::from_utf8_lossy(&o).into_owned(),
+                    stderr: String::from_utf8_lossy(&e).into_owned(),
+                })
+            }
+            Ok(Err(e)) => Err(Error::backend(format!("running helm: {e}"))),
+            Err(_) => {
+                // `work` (and the child handle) is dropped; the guard terminates helm.
+                Err(Error::Timeout {
+                    operation: "helm".to_owned(),
+                    limit,
+                    state: "helm did not finish and was terminated (SIGTERM)".to_owned(),
+                })
+            }
+        }
+    }
+
+    /// Detects the version (`helm version --template {{.Version}}`).
+    pub async fn version(&self) -> Result<HelmVersion> {
+        let out = self.run(&version_args(), Duration::from_secs(30)).await?;
+        if !out.success {
+            return Err(Error::Unavailable {
+                message: format!(
+                    "`helm version` failed: {}",
+                    crate::classify::helm_message(&out.stderr)
+                ),
+            });
+        }
+        HelmVersion::parse(&out.stdout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(args: &[OsString]) -> Vec<String> {
+        args.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn conn() -> Connection {
+        Connection {
+            kubeconfig: Some(PathBuf::from("/k/config")),
+            context: Some("ctx".into()),
+        }
+    }
+
+    fn apply<'a>(
+        chart: &'a ChartSource,
+        labels: &'a BTreeMap<String, String>,
+        dry_run: bool,
+    ) -> Apply<'a> {
+        Apply {
+            name: "web",
+            namespace: "ran",
+            chart,
+            values_file: Path::new("/work/.values-abc.json"),
+            labels,
+            description: Some("-- not a flag"),
+            waiting: Waiting {
+                wait: true,
+                timeout: Duration::from_secs(600),
+            },
+            max_history: 7,
+            dry_run,
+        }
+    }
+
+    #[test]
+    fn versions_parse() {
+        assert_eq!(
+            HelmVersion::parse("v3.17.2\n").unwrap().major,
+            HelmMajor::V3
+        );
+        assert_eq!(HelmVersion::parse("v4.1.4").unwrap().major, HelmMajor::V4);
+        assert_eq!(
+            HelmVersion::parse("4.0.0-rc.1").unwrap().major,
+            HelmMajor::V4
+        );
+        assert!(HelmVersion::parse("v2.17.0").is_err());
+        assert!(HelmVersion::parse("").is_err());
+    }
+
+    #[test]
+    fn durations_read_as_go_durations() {
+        assert_eq!(go_duration(Duration::from_secs(600)), "600s");
+        assert_eq!(go_duration(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(go_duration(Duration::from_nanos(5)), "1ms");
+    }
+
+    #[test]
+    fn install_per_version() {
+        let chart = ChartSource::Path(PathBuf::from("/store/web-1.0.0.tgz"));
+        let mut labels = BTreeMap::new();
+        labels.insert(
+            "o2dms.io/scale-key".to_string(),
+            "server.replicas".to_string(),
+        );
+        labels.insert("tier".to_string(), "edge".to_string());
+        let a = apply(&chart, &labels, false);
+        let v3 = s(&install_args(HelmMajor::V3, &conn(), &a));
+        assert_eq!(
+            v3,
+            [
+                "install",
+                "web",
+                "/store/web-1.0.0.tgz",
+                "--kubeconfig=/k/config",
+                "--kube-context=ctx",
+                "--namespace=ran",
+                "--values=/work/.values-abc.json",
+                "--labels=o2dms.io/scale-key=server.replicas,tier=edge",
+                "--description=-- not a flag",
+                "--wait",
+                "--wait-for-jobs",
+                "--timeout=600s",
+                "--create-namespace",
+            ]
+        );
+        let v4 = s(&install_args(HelmMajor::V4, &conn(), &a));
+        assert!(v4.contains(&"--wait=watcher".to_string()));
+        assert!(!v4.contains(&"--wait".to_string()));
+        for argv in [&v3, &v4] {
+            assert!(!argv
+                .iter()
+                .any(|x| x.contains("atomic") || x.contains("rollback-on-failure")));
+            assert!(!argv.iter().any(|x| x.starts_with("--set")));
+        }
+    }
+
+    #[test]
+    fn upgrade_resets_values_and_limits_history() {
+        let chart = ChartSource::Repository {
+            url: "https://charts.example.com".into(),
+            name: "web".into(),
+            version: "2.0.0".into(),
+        };
+        let labels = BTreeMap::new();
+        let a = apply(&chart, &labels, false);
+        let v3 = s(&upgrade_args(HelmMajor::V3, &Connection::default(), &a));
+        assert_eq!(&v3[..3], ["upgrade", "web", "web"]);
+        assert!(v3.contains(&"--repo=https://charts.example.com".to_string()));
+        assert!(v3.contains(&"--version=2.0.0".to_string()));
+        assert!(v3.contains(&"--reset-values".to_string()));
+        assert!(v3.contains(&"--history-max=7".to_string()));
+        assert!(!v3.iter().any(|x| x.starts_with("--kube")));
+        assert!(!v3.iter().any(|x| x.starts_with("--labels")));
+        let dry = s(&upgrade_args(
+            HelmMajor::V4,
+            &conn(),
+            &apply(&chart, &labels, true),
+        ));
+        assert!(dry.contains(&"--dry-run=client".to_string()));
+        assert!(dry.contains(&"--output=json".to_string()));
+        assert!(!dry.iter().any(|x| x.starts_with("--wait")));
+    }
+
+    #[test]
+    fn rollback_and_uninstall_per_version() {
+        let w = Waiting {
+            wait: true,
+            timeout: Duration::from_millis(2500),
+        };
+        let r3 = s(&rollback_args(
+            HelmMajor::V3,
+            &conn(),
+            "web",
+            "ran",
+            2,
+            w,
+            10,
+        ));
+        assert_eq!(&r3[..3], ["rollback", "web", "2"]);
+        assert!(r3.contains(&"--wait".to_string()));
+        assert!(r3.contains(&"--timeout=2500ms".to_string()));
+        assert!(r3.contains(&"--history-max=10".to_string()));
+        let r4 = s(&rollback_args(
+            HelmMajor::V4,
+            &conn(),
+            "web",
+            "ran",
+            2,
+            w,
+            10,
+        ));
+        assert!(r4.contains(&"--wait=watcher".to_string()));
+        let u3 = s(&uninstall_args(HelmMajor::V3, &conn(), "web", "ran", w));
+        assert_eq!(&u3[..2], ["uninstall", "web"]);
+        assert!(u3.contains(&"--wait".to_string()));
+        assert!(!u3.contains(&"--wait-for-jobs".to_string()));
+        let u4 = s(&uninstall_args(HelmMajor::V4, &conn(), "web", "ran", w));
+        assert!(u4.contains(&"--wait=watcher".to_string()));
+        let nowait = Waiting { wait: false, ..w };
+        let n4 = s(&uninstall_args(
+            HelmMajor::V4,
+            &conn(),
+            "web",
+            "ran",
+            nowait,
+        ));
+        assert!(n4.contains(&"--wait=hookOnly".to_string()));
+        let n3 = s(&uninstall_args(
+            HelmMajor::V3,
+            &conn(),
+            "web",
+            "ran",
+            nowait,
+        ));
+        assert!(!n3.iter().any(|x| x.starts_with("--wait")));
+    }
+
+    #[test]
+    fn environment_is_clean_and_owned() {
+        let r = HelmRunner::new("helm", "/owned");
+        let env = r.environment();
+        let get = |k: &str| {
+            env.iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .and_then(|(_, v)| v.clone())
+        };
+        assert_eq!(get("HELM_CACHE_HOME"), Some("/owned/cache".into()));
+        assert_eq!(get("HELM_CONFIG_HOME"), Some("/owned/config".into()));
+        assert_eq!(get("HELM_DATA_HOME"), Some("/owned/data".into()));
+        assert_eq!(get("HELM_DRIVER"), Some("secret".into()));
+    }
+}

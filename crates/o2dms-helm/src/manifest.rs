@@ -1,0 +1,224 @@
+//! The workloads a release's rendered manifest declares.
+
+use o2dms_core::Value;
+use serde::Deserialize;
+
+/// A workload kind whose live status the adapter reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WorkloadKind {
+    /// apps/v1 Deployment
+    Deployment,
+    /// apps/v1 StatefulSet
+    StatefulSet,
+    /// apps/v1 DaemonSet
+    DaemonSet,
+    /// batch/v1 Job
+    Job,
+}
+
+impl WorkloadKind {
+    /// The Kubernetes kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::Job => "Job",
+        }
+    }
+
+    fn from_doc(api_version: &str, kind: &str) -> Option<WorkloadKind> {
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        match (group, kind) {
+            ("apps", "Deployment") => Some(WorkloadKind::Deployment),
+            ("apps", "StatefulSet") => Some(WorkloadKind::StatefulSet),
+            ("apps", "DaemonSet") => Some(WorkloadKind::DaemonSet),
+            ("batch", "Job") => Some(WorkloadKind::Job),
+            _ => None,
+        }
+    }
+
+    /// Whether `spec.replicas` scales it.
+    pub fn has_replicas(self) -> bool {
+        matches!(self, WorkloadKind::Deployment | WorkloadKind::StatefulSet)
+    }
+}
+
+/// One workload named in a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WorkloadRef {
+    /// Kind.
+    pub kind: WorkloadKind,
+    /// Namespace (the release's unless the manifest says otherwise).
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `spec.replicas` as rendered, if set.
+    pub replicas: Option<i64>,
+}
+
+impl WorkloadRef {
+    /// `Deployment/web`
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.kind.as_str(), self.name)
+    }
+}
+
+#[derive(Deserialize)]
+struct Doc {
+    #[serde(rename = "apiVersion", default)]
+    api_version: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    metadata: Option<Meta>,
+    #[serde(default)]
+    spec: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+}
+
+/// Splits a multi-document YAML stream at `---` lines.
+fn documents(manifest: &str) -> Vec<String> {
+    let mut docs = Vec::new();
+    let mut cur = String::new();
+    for line in manifest.lines() {
+        let t = line.trim_end();
+        if t == "---" || t.starts_with("--- ") {
+            if !cur.trim().is_empty() {
+                docs.push(std::mem::take(&mut cur));
+            }
+            cur.clear();
+            continue;
+        }
+        cur.push_str(line);
+        cur.push('\n');
+    }
+    if !cur.trim().is_empty() {
+        docs.push(cur);
+    }
+    docs
+}
+
+/// The Deployments, StatefulSets, DaemonSets and Jobs in `manifest`, sorted by kind,
+/// namespace and name. Documents that are not valid YAML (or not objects) are skipped:
+/// Helm applied them, but they cannot be workloads the adapter can read.
+pub fn workloads(manifest: &str, release_namespace: &str) -> Vec<WorkloadRef> {
+    let mut out: Vec<WorkloadRef> = documents(manifest)
+        .iter()
+        .filter_map(|d| serde_saphyr::from_str::<Doc>(d).ok())
+        .filter_map(|doc| {
+            let kind = WorkloadKind::from_doc(doc.api_version.as_deref()?, doc.kind.as_deref()?)?;
+            let meta = doc.metadata?;
+            let name = meta.name.filter(|n| !n.is_empty())?;
+            let namespace = meta
+                .namespace
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| release_namespace.to_owned());
+            let replicas = doc
+                .spec
+                .as_ref()
+                .and_then(Value::as_map)
+                .and_then(|m| m.get("replicas"))
+                .and_then(|r| r.as_i64().or_else(|| r.as_str()?.trim().parse().ok()));
+            Some(WorkloadRef {
+                kind,
+                namespace,
+                name,
+                replicas,
+            })
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = "---
+# Source: web/templates/serviceaccount.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: a-web
+---
+# Source: web/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: a-web
+  labels:
+    app: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: web
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx
+---
+# Source: web/templates/sts.yaml
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+  namespace: other
+spec:
+  serviceName: db
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+---
+# not yaml: [
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+---
+apiVersion: extensions/v1beta1
+kind: Deployment
+metadata:
+  name: ancient
+";
+
+    #[test]
+    fn finds_workloads_and_replicas() {
+        let w = workloads(MANIFEST, "ran");
+        let got: Vec<(String, &str, Option<i64>)> = w
+            .iter()
+            .map(|w| (w.label(), w.namespace.as_str(), w.replicas))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Deployment/a-web".to_string(), "ran", Some(3)),
+                ("StatefulSet/db".to_string(), "other", None),
+                ("DaemonSet/agent".to_string(), "ran", None),
+                ("Job/migrate".to_string(), "ran", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_and_odd_manifests() {
+        assert!(workloads("", "ns").is_empty());
+        assert!(workloads("---\n---\n", "ns").is_empty());
+        assert!(workloads("just text", "ns").is_empty());
+        let quoted = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: q\nspec:\n  replicas: \"2\"\n";
+        assert_eq!(workloads(quoted, "ns")[0].replicas, Some(2));
+    }
+}

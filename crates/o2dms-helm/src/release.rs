@@ -1,0 +1,520 @@
+//! Helm's release records as stored in the cluster, decoded without running helm.
+//!
+//! One Secret per revision, `sh.helm.release.v1.<name>.v<revision>`, type
+//! `helm.sh/release.v1`, data key `release` = base64(gzip(JSON)). Kubernetes adds its own
+//! base64 layer, which `kube` has already removed by the time [`decode_release`] sees the bytes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Read;
+
+use base64::Engine as _;
+use o2dms_core::{DeploymentStatus, Error, Timestamp, Values};
+use serde::{Deserialize, Deserializer};
+
+/// The Secret type Helm's storage driver uses.
+pub const RELEASE_SECRET_TYPE: &str = "helm.sh/release.v1";
+/// The data key holding the encoded release.
+pub const RELEASE_DATA_KEY: &str = "release";
+/// Decompressed releases larger than this are refused (a Secret holds at most 1 MiB
+/// compressed; charts compress well, but not this well).
+pub const MAX_RELEASE_JSON: u64 = 64 * 1024 * 1024;
+
+/// The labels Helm sets on every release Secret; everything else is a user label.
+pub const SYSTEM_LABELS: [&str; 6] = [
+    "name",
+    "owner",
+    "status",
+    "version",
+    "createdAt",
+    "modifiedAt",
+];
+
+/// Label prefix the adapter uses for its own per-release settings (hidden from user labels).
+pub const ADAPTER_LABEL_PREFIX: &str = "o2dms.io/";
+/// The storage label that persists a deployment's scale key.
+pub const SCALE_KEY_LABEL: &str = "o2dms.io/scale-key";
+
+/// The name of the Secret holding `revision` of release `name`.
+pub fn secret_name(name: &str, revision: u32) -> String {
+    format!("sh.helm.release.v1.{name}.v{revision}")
+}
+
+/// A Helm release status, as Helm writes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub enum HelmStatus {
+    /// `unknown`
+    #[default]
+    Unknown,
+    /// `deployed`
+    Deployed,
+    /// `uninstalled`
+    Uninstalled,
+    /// `superseded`
+    Superseded,
+    /// `failed`
+    Failed,
+    /// `uninstalling`
+    Uninstalling,
+    /// `pending-install`
+    PendingInstall,
+    /// `pending-upgrade`
+    PendingUpgrade,
+    /// `pending-rollback`
+    PendingRollback,
+    /// Anything a future Helm might write; kept verbatim.
+    Other(String),
+}
+
+impl HelmStatus {
+    /// Every status Helm 3 and 4 know.
+    pub const KNOWN: [HelmStatus; 9] = [
+        HelmStatus::Unknown,
+        HelmStatus::Deployed,
+        HelmStatus::Uninstalled,
+        HelmStatus::Superseded,
+        HelmStatus::Failed,
+        HelmStatus::Uninstalling,
+        HelmStatus::PendingInstall,
+        HelmStatus::PendingUpgrade,
+        HelmStatus::PendingRollback,
+    ];
+
+    /// Parses Helm's text.
+    pub fn parse(s: &str) -> HelmStatus {
+        match s {
+            "unknown" => HelmStatus::Unknown,
+            "deployed" => HelmStatus::Deployed,
+            "uninstalled" => HelmStatus::Uninstalled,
+            "superseded" => HelmStatus::Superseded,
+            "failed" => HelmStatus::Failed,
+            "uninstalling" => HelmStatus::Uninstalling,
+            "pending-install" => HelmStatus::PendingInstall,
+            "pending-upgrade" => HelmStatus::PendingUpgrade,
+            "pending-rollback" => HelmStatus::PendingRollback,
+            other => HelmStatus::Other(other.to_owned()),
+        }
+    }
+
+    /// Helm's text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            HelmStatus::Unknown => "unknown",
+            HelmStatus::Deployed => "deployed",
+            HelmStatus::Uninstalled => "uninstalled",
+            HelmStatus::Superseded => "superseded",
+            HelmStatus::Failed => "failed",
+            HelmStatus::Uninstalling => "uninstalling",
+            HelmStatus::PendingInstall => "pending-install",
+            HelmStatus::PendingUpgrade => "pending-upgrade",
+            HelmStatus::PendingRollback => "pending-rollback",
+            HelmStatus::Other(s) => s,
+        }
+    }
+
+    /// Whether a writer holds (or held, and crashed holding) the release.
+    pub fn is_pending(&self) -> bool {
+        matches!(
+            self,
+            HelmStatus::PendingInstall | HelmStatus::PendingUpgrade | HelmStatus::PendingRollback
+        )
+    }
+
+    /// The status of one revision, as history shows it: each Helm status maps to
+    /// exactly one [`DeploymentStatus`]. Unrecognised text counts as `unknown`.
+    pub fn revision_status(&self) -> DeploymentStatus {
+        match self {
+            HelmStatus::Unknown | HelmStatus::Other(_) => DeploymentStatus::Pending,
+            HelmStatus::Deployed => DeploymentStatus::Deployed,
+            HelmStatus::Uninstalled => DeploymentStatus::Deleted,
+            HelmStatus::Superseded => DeploymentStatus::Superseded,
+            HelmStatus::Failed => DeploymentStatus::Failed,
+            HelmStatus::Uninstalling => DeploymentStatus::Deleting,
+            HelmStatus::PendingInstall => DeploymentStatus::Deploying,
+            HelmStatus::PendingUpgrade => DeploymentStatus::Upgrading,
+            HelmStatus::PendingRollback => DeploymentStatus::RollingBack,
+        }
+    }
+
+    /// The status of a live deployment whose newest revision has this status.
+    ///
+    /// Same as [`revision_status`](Self::revision_status) except that a newest revision
+    /// left `superseded` (its successor's record was removed by hand) is reported as
+    /// Failed: Helm itself refuses to upgrade such a release ("has no deployed releases").
+    pub fn live_status(&self) -> DeploymentStatus {
+        match self {
+            HelmStatus::Superseded => DeploymentStatus::Failed,
+            other => other.revision_status(),
+        }
+    }
+}
+
+impl fmt::Display for HelmStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for HelmStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Option::<String>::deserialize(d)?.unwrap_or_default();
+        Ok(if s.is_empty() {
+            HelmStatus::Unknown
+        } else {
+            HelmStatus::parse(&s)
+        })
+    }
+}
+
+/// Parses a Helm timestamp leniently: missing, `null`, `""`, unparseable text and Go's
+/// zero time (`0001-01-01T00:00:00Z`, which Helm 3 writes for "unset") are all `None`.
+pub fn parse_helm_time(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    if s.is_empty() || s.starts_with("0001-01-01") {
+        return None;
+    }
+    Timestamp::parse_rfc3339(s)
+}
+
+fn helm_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+    // Accept any JSON here (a string, null, or something odd) and never fail on it.
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(v.as_str().and_then(parse_helm_time))
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// `info` of a release.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ReleaseInfo {
+    /// When revision 1 was installed.
+    #[serde(deserialize_with = "helm_time")]
+    pub first_deployed: Option<Timestamp>,
+    /// When this revision was made.
+    #[serde(deserialize_with = "helm_time")]
+    pub last_deployed: Option<Timestamp>,
+    /// When it was uninstalled (kept history only).
+    #[serde(deserialize_with = "helm_time")]
+    pub deleted: Option<Timestamp>,
+    /// What the operation said.
+    #[serde(deserialize_with = "null_as_default")]
+    pub description: String,
+    /// Helm's status.
+    pub status: HelmStatus,
+    /// Newest Helm: the revision a rollback returned to.
+    pub rollback_revision: Option<u32>,
+}
+
+/// `chart.metadata` (the fields the adapter uses).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ChartMetadata {
+    /// Chart name.
+    #[serde(deserialize_with = "null_as_default")]
+    pub name: String,
+    /// Chart version.
+    #[serde(deserialize_with = "null_as_default")]
+    pub version: String,
+    /// App version.
+    #[serde(rename = "appVersion")]
+    pub app_version: Option<String>,
+    /// Description.
+    #[serde(deserialize_with = "null_as_default")]
+    pub description: String,
+    /// `v1`, `v2` (or `v3` behind Helm 4's experiment flag).
+    #[serde(rename = "apiVersion")]
+    pub api_version: Option<String>,
+    /// Declared dependencies; their charts are not stored in the release.
+    #[serde(deserialize_with = "null_as_default")]
+    pub dependencies: Vec<serde_json::Value>,
+}
+
+/// A file of a stored chart (`data` is base64 in the JSON).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ChartFile {
+    /// Path inside the chart.
+    pub name: String,
+    /// Base64 content.
+    pub data: String,
+}
+
+/// `chart` of a release.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ReleaseChart {
+    /// `Chart.yaml`.
+    #[serde(deserialize_with = "null_as_default")]
+    pub metadata: ChartMetadata,
+    /// The chart's default values (`values.yaml`).
+    #[serde(deserialize_with = "null_as_default")]
+    pub values: Values,
+    /// Templates (name + base64 data).
+    #[serde(deserialize_with = "null_as_default")]
+    pub templates: Vec<ChartFile>,
+    /// Other files.
+    #[serde(deserialize_with = "null_as_default")]
+    pub files: Vec<ChartFile>,
+    /// `values.schema.json`, base64.
+    pub schema: Option<String>,
+}
+
+/// A decoded release record: one revision of one release.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Release {
+    /// Release name.
+    #[serde(deserialize_with = "null_as_default")]
+    pub name: String,
+    /// Namespace.
+    #[serde(deserialize_with = "null_as_default")]
+    pub namespace: String,
+    /// Revision.
+    pub version: u32,
+    /// Status, times and description.
+    #[serde(deserialize_with = "null_as_default")]
+    pub info: ReleaseInfo,
+    /// The chart it was made from.
+    #[serde(deserialize_with = "null_as_default")]
+    pub chart: ReleaseChart,
+    /// The user-supplied values.
+    #[serde(deserialize_with = "null_as_default")]
+    pub config: Values,
+    /// The rendered manifest (YAML documents).
+    #[serde(deserialize_with = "null_as_default")]
+    pub manifest: String,
+    /// Helm 4: `ssa` or `csa` (empty: client-side).
+    pub apply_method: Option<String>,
+}
+
+impl Release {
+    /// `name-version` of the chart, as `helm list` prints it.
+    pub fn chart_ref(&self) -> String {
+        format!(
+            "{}-{}",
+            self.chart.metadata.name, self.chart.metadata.version
+        )
+    }
+}
+
+/// Why a stored release could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError(pub String);
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot decode Helm release record: {}", self.0)
+    }
+}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Error::backend(e.to_string())
+    }
+}
+
+const GZIP_MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
+
+/// Decodes the `release` data of a release Secret (after Kubernetes' own base64 layer is
+/// removed): base64, then gunzip if the gzip magic `1f 8b 08` is present (very old
+/// records are plain), then JSON of either Helm version.
+pub fn decode_release(data: &[u8]) -> Result<Release, DecodeError> {
+    let text: Vec<u8> = data
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(&text)
+        .map_err(|e| DecodeError(format!("base64: {e}")))?;
+    let json = if raw.starts_with(&GZIP_MAGIC) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(raw.as_slice())
+            .take(MAX_RELEASE_JSON + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| DecodeError(format!("gzip: {e}")))?;
+        if out.len() as u64 > MAX_RELEASE_JSON {
+            return Err(DecodeError(format!(
+                "decompressed record exceeds {MAX_RELEASE_JSON} bytes"
+            )));
+        }
+        out
+    } else {
+        raw
+    };
+    serde_json::from_slice(&json).map_err(|e| DecodeError(format!("json: {e}")))
+}
+
+/// Encodes a release JSON the way Helm stores it (base64 of gzip); for tests and tools.
+pub fn encode_release_json(json: &[u8]) -> String {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(json).expect("writing to a Vec cannot fail");
+    let bytes = gz.finish().expect("writing to a Vec cannot fail");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// User labels: the Secret's labels without Helm's own and without the adapter's.
+pub fn user_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    labels
+        .iter()
+        .filter(|(k, _)| {
+            !SYSTEM_LABELS.contains(&k.as_str()) && !k.starts_with(ADAPTER_LABEL_PREFIX)
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HELM3_JSON: &str = r#"{"name":"a","info":{"first_deployed":"2026-11-24T16:32:29.039595186Z","last_deployed":"2026-11-24T16:32:47.517560235Z","deleted":"","description":"Upgrade \"a\" failed: context deadline exceeded","status":"failed","notes":"n"},"chart":{"metadata":{"name":"webc","version":"0.1.0","description":"A Helm chart for Kubernetes","apiVersion":"v2","appVersion":"1.16.0","type":"application"},"lock":null,"templates":[{"name":"templates/a.yaml","data":"YTogMQo="}],"values":{"replicaCount":1},"schema":null,"files":[]},"config":{"replicaCount":3,"image":{"tag":"x"}},"manifest":"---\n# Source: webc/templates/a.yaml\na: 1\n","hooks":[],"version":2,"namespace":"t3"}"#;
+
+    const HELM4_JSON: &str = r#"{"name":"a","info":{"first_deployed":"2026-11-24T16:32:30.054110788Z","last_deployed":"2026-11-24T16:33:00.192800067Z","description":"Install complete","status":"pending-upgrade"},"chart":{"metadata":{"name":"webc","version":"0.2.0","apiVersion":"v2"},"lock":null,"templates":[],"values":{},"schema":null,"schemamodtime":"0001-01-01T00:00:00Z","files":[],"modtime":"2026-11-24T16:30:00Z"},"manifest":"","hooks":[],"version":5,"namespace":"t4","apply_method":"ssa"}"#;
+
+    #[test]
+    fn decodes_gzip_records_of_both_versions() {
+        let r = decode_release(encode_release_json(HELM3_JSON.as_bytes()).as_bytes()).unwrap();
+        assert_eq!(
+            (r.name.as_str(), r.namespace.as_str(), r.version),
+            ("a", "t3", 2)
+        );
+        assert_eq!(r.info.status, HelmStatus::Failed);
+        assert_eq!(r.info.deleted, None);
+        assert_eq!(
+            r.info.first_deployed.unwrap().to_string(),
+            "2026-11-24T16:32:29.039595186Z"
+        );
+        assert_eq!(r.chart_ref(), "webc-0.1.0");
+        assert_eq!(r.chart.metadata.app_version.as_deref(), Some("1.16.0"));
+        assert_eq!(
+            r.config.get_path("image.tag").and_then(|v| v.as_str()),
+            Some("x")
+        );
+        assert!(r.manifest.contains("# Source"));
+
+        let r = decode_release(encode_release_json(HELM4_JSON.as_bytes()).as_bytes()).unwrap();
+        assert_eq!(r.version, 5);
+        assert_eq!(r.info.status, HelmStatus::PendingUpgrade);
+        assert!(r.config.is_empty(), "missing config is empty values");
+        assert_eq!(r.info.deleted, None);
+        assert_eq!(r.apply_method.as_deref(), Some("ssa"));
+        assert_eq!(r.chart.metadata.app_version, None);
+    }
+
+    #[test]
+    fn accepts_plain_json_and_whitespace() {
+        let plain = base64::engine::general_purpose::STANDARD.encode(HELM3_JSON);
+        let wrapped: String = plain
+            .as_bytes()
+            .chunks(60)
+            .map(|c| format!("{}\n", std::str::from_utf8(c).unwrap()))
+            .collect();
+        let r = decode_release(wrapped.as_bytes()).unwrap();
+        assert_eq!(r.version, 2);
+    }
+
+    #[test]
+    fn rejects_garbage_with_a_reason() {
+        assert!(decode_release(b"!!!").unwrap_err().0.starts_with("base64"));
+        let not_json = base64::engine::general_purpose::STANDARD.encode("nope");
+        assert!(decode_release(not_json.as_bytes())
+            .unwrap_err()
+            .0
+            .starts_with("json"));
+        let mut bad_gzip = GZIP_MAGIC.to_vec();
+        bad_gzip.extend_from_slice(b"garbage");
+        let bad_gzip = base64::engine::general_purpose::STANDARD.encode(bad_gzip);
+        assert!(decode_release(bad_gzip.as_bytes())
+            .unwrap_err()
+            .0
+            .starts_with("gzip"));
+    }
+
+    #[test]
+    fn timestamp_quirks() {
+        for unset in ["", "   ", "0001-01-01T00:00:00Z", "not a time"] {
+            assert_eq!(parse_helm_time(unset), None, "{unset:?}");
+        }
+        let j = |info: &str| -> ReleaseInfo { serde_json::from_str(info).unwrap() };
+        assert_eq!(j("{}").last_deployed, None);
+        assert_eq!(j(r#"{"last_deployed":null}"#).last_deployed, None);
+        assert_eq!(j(r#"{"last_deployed":42}"#).last_deployed, None);
+        assert_eq!(
+            j(r#"{"deleted":"0001-01-01T00:00:00Z"}"#).deleted,
+            None,
+            "Helm 3's zero time"
+        );
+        assert_eq!(
+            j(r#"{"last_deployed":"2026-01-12T10:00:00+02:00"}"#)
+                .last_deployed
+                .unwrap()
+                .to_string(),
+            "2026-01-12T08:00:00Z"
+        );
+        assert_eq!(j("{}").status, HelmStatus::Unknown);
+        assert_eq!(j(r#"{"status":null}"#).status, HelmStatus::Unknown);
+    }
+
+    #[test]
+    fn every_helm_status_maps_to_exactly_one_status() {
+        use std::collections::HashSet;
+        let mut seen = HashSet::new();
+        for s in HelmStatus::KNOWN {
+            assert_eq!(HelmStatus::parse(s.as_str()), s, "round trip");
+            assert!(
+                seen.insert(s.revision_status()),
+                "{s} maps to a fresh status"
+            );
+            assert_ne!(
+                s.live_status(),
+                DeploymentStatus::Superseded,
+                "superseded is never live"
+            );
+        }
+        assert_eq!(seen.len(), 9);
+        assert_eq!(
+            HelmStatus::Superseded.revision_status(),
+            DeploymentStatus::Superseded
+        );
+        let pending: Vec<_> = HelmStatus::KNOWN
+            .iter()
+            .filter(|s| s.is_pending())
+            .collect();
+        assert_eq!(pending.len(), 3);
+        assert!(pending.iter().all(|s| s.live_status().is_in_progress()));
+        assert_eq!(
+            HelmStatus::parse("something-new").revision_status(),
+            DeploymentStatus::Pending
+        );
+    }
+
+    #[test]
+    fn user_labels_hide_helm_and_adapter_labels() {
+        let labels: BTreeMap<String, String> = [
+            ("name", "a"),
+            ("owner", "helm"),
+            ("status", "deployed"),
+            ("version", "1"),
+            ("createdAt", "1"),
+            ("modifiedAt", "1"),
+            (SCALE_KEY_LABEL, "server.replicas"),
+            ("tier", "edge"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let u = user_labels(&labels);
+        assert_eq!(u.len(), 1);
+        assert_eq!(u["tier"], "edge");
+        assert_eq!(secret_name("web", 3), "sh.helm.release.v1.web.v3");
+    }
+}
