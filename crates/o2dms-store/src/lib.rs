@@ -8,6 +8,9 @@
 //! | [`HttpRepoStore`] | a Helm chart repository over HTTP(S) (`chartRepository`) | `repo:name@version` | read-only: put and delete are Unsupported |
 //! | [`OciStore`] | an OCI registry, one repository per chart, tags = versions | `oci:name@version` | put (push), delete (manifest by digest) |
 //!
+//! [`MultiStore`] puts several behind one: uploads to the first, every other call to the
+//! store whose id it is, and a merged list.
+//!
 //! Every id a store returns round-trips: `get`, `archive`, `install_source` and `delete`
 //! accept it, and so does the adapter's create. A store given another store's id answers
 //! NotFound; a malformed id is InvalidArgument; nothing panics.
@@ -35,6 +38,7 @@ mod chart;
 mod http_repo;
 mod id;
 mod local;
+mod multi;
 mod oci;
 mod order;
 mod transport;
@@ -46,6 +50,7 @@ use o2dms_core::{Package, PackageFilter, PackageId, PackageUpload, Page, Result}
 
 pub use http_repo::{HttpRepoOptions, HttpRepoStore};
 pub use local::LocalDirStore;
+pub use multi::MultiStore;
 pub use oci::{OciOptions, OciStore};
 pub use transport::{PlainHttp, TransportOptions};
 

@@ -52,6 +52,7 @@ impl LocalDirStore {
             inner: Arc::new(Inner { dir }),
         };
         store.inner.with_lock(|inner| {
+            inner.remove_stale_temporaries();
             if !inner.index_path().exists() {
                 let index = inner.rebuild_index()?;
                 inner.write_index(&index)?;
@@ -139,6 +140,19 @@ impl Inner {
         tmp.persist(path)
             .map_err(|e| io_err(format!("rename to {}", path.display()), e.error))?;
         Ok(())
+    }
+
+    /// Removes temporary files a crashed writer left (call with the lock held: writers
+    /// create them only while holding it).
+    fn remove_stale_temporaries(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// An index of the valid archives in the directory.

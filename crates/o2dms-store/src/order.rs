@@ -56,24 +56,30 @@ impl PartialOrd for VersionKey {
     }
 }
 
-/// Compares two (name, version) pairs in the stable order. Versions equal as SemVer
-/// but written differently (`1.0` and `1.0.0`) are ordered by their text.
-pub(crate) fn compare(a: (&str, &str), b: (&str, &str)) -> Ordering {
+/// Compares two (name, version, id) triples in the stable order. Versions equal as
+/// SemVer but written differently (`1.0` and `1.0.0`) are ordered by their text, and the
+/// same name@version held by two stores by id, so the order is total.
+pub(crate) fn compare(a: (&str, &str, &str), b: (&str, &str, &str)) -> Ordering {
     a.0.cmp(b.0)
         .then_with(|| VersionKey::parse(a.1).cmp(&VersionKey::parse(b.1)))
         .then_with(|| a.1.cmp(b.1))
+        .then_with(|| a.2.cmp(b.2))
+}
+
+fn key(p: &Package) -> (&str, &str, &str) {
+    (&p.name, &p.version, p.id.as_str())
 }
 
 /// Sorts packages in the stable order.
 pub(crate) fn sort(items: &mut [Package]) {
-    items.sort_by(|a, b| compare((&a.name, &a.version), (&b.name, &b.version)));
+    items.sort_by(|a, b| compare(key(a), key(b)));
 }
 
-fn encode_token(name: &str, version: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("v1\n{name}\n{version}"))
+fn encode_token(p: &Package) -> String {
+    URL_SAFE_NO_PAD.encode(format!("v1\n{}\n{}\n{}", p.name, p.version, p.id))
 }
 
-fn decode_token(token: &str) -> Result<(String, String)> {
+fn decode_token(token: &str) -> Result<(String, String, String)> {
     let bad = || {
         Error::invalid(
             "continue_token",
@@ -82,9 +88,11 @@ fn decode_token(token: &str) -> Result<(String, String)> {
     };
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let mut parts = text.splitn(3, '\n');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some("v1"), Some(name), Some(version)) => Ok((name.to_string(), version.to_string())),
+    let mut parts = text.splitn(4, '\n');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("v1"), Some(name), Some(version), Some(id)) => {
+            Ok((name.to_string(), version.to_string(), id.to_string()))
+        }
         _ => Err(bad()),
     }
 }
@@ -104,17 +112,15 @@ pub(crate) fn paginate(mut items: Vec<Package>, filter: &PackageFilter) -> Resul
     let start = match &filter.page.continue_token {
         None => 0,
         Some(token) => {
-            let (name, version) = decode_token(token)?;
-            items.partition_point(|p| {
-                compare((&p.name, &p.version), (&name, &version)) != Ordering::Greater
-            })
+            let (name, version, id) = decode_token(token)?;
+            items.partition_point(|p| compare(key(p), (&name, &version, &id)) != Ordering::Greater)
         }
     };
     let rest = items.split_off(start.min(items.len()));
     let more = rest.len() > limit;
     let page: Vec<Package> = rest.into_iter().take(limit).collect();
     let continue_token = match (more, page.last()) {
-        (true, Some(last)) => Some(encode_token(&last.name, &last.version)),
+        (true, Some(last)) => Some(encode_token(last)),
         _ => None,
     };
     Ok(Page {

@@ -74,8 +74,25 @@ pub(crate) fn check_scheme(field: &str, url: &reqwest::Url, policy: PlainHttp) -
 
 /// Builds the client: rustls, verification on, no automatic decompression.
 pub(crate) fn client(options: &TransportOptions) -> Result<reqwest::Client> {
+    let policy = options.plain_http;
+    // Redirects obey the same plain-HTTP rule (an HTTPS server must not be able to send
+    // us to plain HTTP elsewhere); reqwest drops credentials on cross-host redirects.
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 10 {
+            attempt.error("too many redirects")
+        } else if check_scheme("redirect", attempt.url(), policy).is_err() {
+            let reason = format!(
+                "redirect to {} refused: plain HTTP is not allowed there",
+                attempt.url()
+            );
+            attempt.error(reason)
+        } else {
+            attempt.follow()
+        }
+    });
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
+        .redirect(redirects)
         .timeout(options.request_timeout)
         .connect_timeout(Duration::from_secs(10))
         .user_agent(concat!("o2dms-store/", env!("CARGO_PKG_VERSION")));

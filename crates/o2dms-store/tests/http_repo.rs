@@ -202,3 +202,79 @@ async fn unreachable_repository_is_unavailable_and_remote_plain_http_is_refused(
         HttpRepoStore::new("http://charts.example.com/", HttpRepoOptions::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
 }
+
+/// A local store and a repository behind one MultiStore: uploads go local, reads are
+/// routed by id, and list merges both in one order with working pages.
+#[tokio::test]
+async fn multi_store_routes_and_merges() {
+    use o2dms_core::PageRequest;
+    use o2dms_store::MultiStore;
+    use std::sync::Arc;
+
+    let served = tempfile::tempdir().unwrap();
+    let remote = LocalDirStore::open(served.path()).unwrap();
+    let du_remote = chart_tgz("du", "1.0.0", "remote");
+    remote
+        .put(PackageUpload::new(du_remote.clone()))
+        .await
+        .unwrap();
+    remote
+        .put(PackageUpload::new(chart_tgz("zz", "1.0.0", "r")))
+        .await
+        .unwrap();
+    let server = StaticServer::start(served.path());
+
+    let local_dir = tempfile::tempdir().unwrap();
+    let multi = MultiStore::new(vec![
+        Arc::new(LocalDirStore::open(local_dir.path()).unwrap()),
+        Arc::new(HttpRepoStore::new(&server.url(), HttpRepoOptions::default()).unwrap()),
+    ])
+    .unwrap();
+    let du_local = chart_tgz("du", "1.0.0", "local");
+    let p = multi
+        .put(PackageUpload::new(du_local.clone()))
+        .await
+        .unwrap();
+    assert_eq!(p.id.as_str(), "du@1.0.0");
+    assert!(local_dir.path().join("du-1.0.0.tgz").is_file());
+
+    let all = multi.list(&PackageFilter::default()).await.unwrap();
+    let ids: Vec<_> = all.items.iter().map(|p| p.id.to_string()).collect();
+    assert_eq!(ids, ["du@1.0.0", "repo:du@1.0.0", "repo:zz@1.0.0"]);
+    // Pages of one item still see each package exactly once (same name@version twice).
+    let mut filter = PackageFilter {
+        name: None,
+        page: PageRequest::first(1),
+    };
+    let mut seen = Vec::new();
+    loop {
+        let page = multi.list(&filter).await.unwrap();
+        assert_eq!(page.total, Some(3));
+        seen.extend(page.items.into_iter().map(|p| p.id.to_string()));
+        match page.continue_token {
+            Some(t) => filter.page.continue_token = Some(t),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+
+    assert_eq!(multi.archive(&id("du@1.0.0")).await.unwrap(), du_local);
+    assert_eq!(
+        multi.archive(&id("repo:du@1.0.0")).await.unwrap(),
+        du_remote
+    );
+    assert_eq!(
+        multi.get(&id("oci:du@1.0.0")).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        multi.delete(&id("repo:du@1.0.0")).await.unwrap_err().kind(),
+        ErrorKind::Unsupported
+    );
+    multi.delete(&id("du@1.0.0")).await.unwrap();
+    assert_eq!(
+        multi.list(&PackageFilter::default()).await.unwrap().total,
+        Some(2)
+    );
+    drop(server);
+}

@@ -255,25 +255,48 @@ impl Registry {
     }
 }
 
-/// helm, from `O2DMS_HELM` or PATH; None (with the reason printed) if absent.
+/// helm for the cross-checks, from (first found) `O2DMS_HELM`, `O2DMS_HELM4`,
+/// `O2DMS_HELM3`, PATH, or the tools `cargo xtask cluster provision` caches in
+/// `${XDG_CACHE_HOME:-~/.cache}/o2dms/bin/helm-v*/helm`. None, with the reason printed,
+/// if there is none: only the helm cross-check is then skipped.
 pub fn helm() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("O2DMS_HELM") {
-        let p = PathBuf::from(p);
-        if p.is_file() {
+    for var in ["O2DMS_HELM", "O2DMS_HELM4", "O2DMS_HELM3"] {
+        if let Some(p) = std::env::var_os(var) {
+            let p = PathBuf::from(p);
+            if p.is_file() {
+                eprintln!("helm cross-check uses {var}={}", p.display());
+                return Some(p);
+            }
+            eprintln!("{var}={} is not a file; ignored", p.display());
+        }
+    }
+    if let Ok(p) = which("helm") {
+        eprintln!("helm cross-check uses {}", p.display());
+        return Some(p);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    if let Some(bin) = cache.map(|c| c.join("o2dms/bin")) {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&bin)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("helm-v"))
+            .map(|e| e.path().join("helm"))
+            .filter(|p| p.is_file())
+            .collect();
+        found.sort();
+        if let Some(p) = found.pop() {
+            eprintln!("helm cross-check uses the provisioned {}", p.display());
             return Some(p);
         }
-        eprintln!("O2DMS_HELM={} is not a file", p.display());
-        return None;
     }
-    match which("helm") {
-        Ok(p) => Some(p),
-        Err(()) => {
-            eprintln!(
-                "SKIPPING the helm cross-check only: no helm (set O2DMS_HELM or put helm on PATH)"
-            );
-            None
-        }
-    }
+    eprintln!(
+        "SKIPPING the helm cross-check only: no helm (set O2DMS_HELM, put helm on PATH, \
+         or run `cargo xtask cluster provision`)"
+    );
+    None
 }
 
 /// Runs helm with its config, cache and data in `home`; panics with its output on failure.
