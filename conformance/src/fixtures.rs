@@ -277,22 +277,66 @@ pub fn hostile_archive(kind: Hostile, name: &str, bomb_bytes: u64) -> Vec<u8> {
     }
 }
 
+/// A gzipped tar whose second entry is `bytes` (rounded up to MiB) of spaces, built
+/// without compressing them all: one MiB is deflated once, flushed to a byte boundary,
+/// and its compressed form repeated; the gzip CRC is combined the same way.
 fn bomb(name: &str, chart: &str, bytes: u64) -> Vec<u8> {
-    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-    let mut b = tar::Builder::new(&mut gz);
+    const CHUNK: usize = 1024 * 1024;
+    let chunks = bytes.div_ceil(CHUNK as u64).max(1);
+    let mut prefix = Vec::new();
     let mut h = header(tar::EntryType::Regular, chart.len() as u64);
     raw_name(&mut h, &format!("{name}/Chart.yaml"));
     h.set_cksum();
-    b.append(&h, chart.as_bytes()).expect("in memory");
-    let mut h = header(tar::EntryType::Regular, bytes);
-    raw_name(&mut h, &format!("{name}/templates/zeros.yaml"));
+    prefix.extend_from_slice(h.as_bytes());
+    prefix.extend_from_slice(chart.as_bytes());
+    prefix.resize(prefix.len().div_ceil(512) * 512, 0);
+    let mut h = header(tar::EntryType::Regular, chunks * CHUNK as u64);
+    raw_name(&mut h, &format!("{name}/templates/spaces.yaml"));
     h.set_cksum();
-    b.append(&h, io::Read::take(io::repeat(b' '), bytes)).expect("in memory");
-    b.finish().expect("in memory");
-    drop(b);
-    gz.finish().expect("in memory")
+    prefix.extend_from_slice(h.as_bytes());
+    let chunk = vec![b' '; CHUNK];
+    let trailer = [0u8; 1024];
+
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    out.extend(deflate_piece(&prefix, flate2::FlushCompress::Full));
+    let packed = deflate_piece(&chunk, flate2::FlushCompress::Full);
+    for _ in 0..chunks {
+        out.extend_from_slice(&packed);
+    }
+    out.extend(deflate_piece(&trailer, flate2::FlushCompress::Finish));
+
+    let mut crc = flate2::Crc::new();
+    crc.update(&prefix);
+    let mut chunk_crc = flate2::Crc::new();
+    chunk_crc.update(&chunk);
+    for _ in 0..chunks {
+        crc.combine(&chunk_crc);
+    }
+    let mut trailer_crc = flate2::Crc::new();
+    trailer_crc.update(&trailer);
+    crc.combine(&trailer_crc);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&crc.amount().to_le_bytes());
+    out
 }
 
+/// Raw deflate of `data` as a fresh stream, ended by `flush`.
+fn deflate_piece(data: &[u8], flush: flate2::FlushCompress) -> Vec<u8> {
+    let mut c = flate2::Compress::new(Compression::best(), false);
+    let mut out = Vec::with_capacity(data.len() / 4 + 1024);
+    loop {
+        let consumed = usize::try_from(c.total_in()).unwrap_or(usize::MAX);
+        let status = c
+            .compress_vec(&data[consumed..], &mut out, flush)
+            .expect("deflate in memory");
+        let all_in = usize::try_from(c.total_in()).unwrap_or(0) == data.len();
+        let finished = flush != flate2::FlushCompress::Finish || status == flate2::Status::StreamEnd;
+        if all_in && out.len() < out.capacity() && finished {
+            return out;
+        }
+        out.reserve(64 * 1024);
+    }
+}
 
 /// The fixture packages of one run: the id of each role, or why it is unavailable.
 #[derive(Debug, Clone, Default)]
@@ -352,8 +396,12 @@ impl Fixtures {
                         out.uploaded.push(p.id.clone());
                         Ok(p.id)
                     }
-                    Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                        find(adapter, &chart.name, &chart.version).await
+                    Err(e)
+                        if matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::Unsupported) =>
+                    {
+                        find(adapter, &chart.name, &chart.version)
+                            .await
+                            .map_err(|why| format!("{why} (upload said: {e})"))
                     }
                     Err(e) => Err(format!(
                         "uploading fixture `{fixture}` ({}@{}) failed: {e}",
@@ -385,5 +433,84 @@ async fn find(adapter: &dyn DmsAdapter, name: &str, version: &str) -> Result<Pac
             PackageId::from_name_version(name, version).map_err(|e| e.to_string())
         }
         Err(e) => Err(format!("listing packages named {name} failed: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    fn entries(archive: &[u8]) -> Vec<(String, u64)> {
+        let mut a = tar::Archive::new(flate2::read::GzDecoder::new(archive));
+        a.entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let path = String::from_utf8_lossy(&e.path_bytes()).into_owned();
+                let mut n = 0u64;
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let r = e.read(&mut buf).unwrap();
+                    if r == 0 {
+                        break;
+                    }
+                    n += r as u64;
+                }
+                (path, n)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bomb_is_a_valid_gzip_tar_of_the_asked_size() {
+        let archive = hostile_archive(Hostile::DecompressionBomb, "boom", 3 * 1024 * 1024);
+        assert!(archive.len() < 64 * 1024, "{} bytes", archive.len());
+        let e = entries(&archive);
+        assert_eq!(e[0].0, "boom/Chart.yaml");
+        assert_eq!(e[1], ("boom/templates/spaces.yaml".to_owned(), 3 * 1024 * 1024));
+        // The CRC and length are right: reading to the end checks them.
+        let mut all = Vec::new();
+        flate2::read::GzDecoder::new(&archive[..])
+            .read_to_end(&mut all)
+            .unwrap();
+    }
+
+    #[test]
+    fn hostile_entries_are_as_named() {
+        let e = entries(&hostile_archive(Hostile::PathTraversal, "x", 0));
+        assert_eq!(e[1].0, "x/../../evil");
+        let e = entries(&hostile_archive(Hostile::AbsolutePath, "x", 0));
+        assert_eq!(e[1].0, "/etc/o2dms-evil");
+        let link = hostile_archive(Hostile::Symlink, "x", 0);
+        let mut a = tar::Archive::new(flate2::read::GzDecoder::new(&link[..]));
+        let kinds: Vec<tar::EntryType> = a
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().header().entry_type())
+            .collect();
+        assert_eq!(kinds, [tar::EntryType::Regular, tar::EntryType::Symlink]);
+    }
+
+    #[test]
+    fn fixture_charts_package_with_their_chart_name() {
+        let dir = crate::settings::default_fixtures_dir();
+        for f in Fixture::ALL {
+            let chart = package_chart_dir(&dir.join(f.dir())).unwrap();
+            let want = if f == Fixture::WebV2 { "web" } else { f.dir() };
+            assert_eq!(chart.name, want);
+            let e = entries(&chart.archive);
+            assert!(e.iter().all(|(p, _)| p.starts_with(&format!("{want}/"))), "{e:?}");
+            assert!(e.iter().any(|(p, _)| p == &format!("{want}/Chart.yaml")));
+            assert_eq!(package_chart_dir(&dir.join(f.dir())).unwrap(), chart, "deterministic");
+        }
+    }
+
+    #[test]
+    fn chart_yaml_fields() {
+        let y = "apiVersion: v2\nname: \"web\" # the name\nversion: 2.0.0\n";
+        assert_eq!(chart_name_version(y), Some(("web".into(), "2.0.0".into())));
+        assert_eq!(chart_name_version("name: x\n"), None);
     }
 }

@@ -48,7 +48,7 @@ pub struct Settings {
     pub pagination_items: u32,
     /// Page size of the pagination scenario. Default 3.
     pub page_size: u32,
-    /// Uncompressed size of the decompression-bomb archive. Default 256 MiB.
+    /// Uncompressed size of the decompression-bomb archive. Default 1 GiB.
     pub bomb_bytes: u64,
     /// Run only scenarios whose id matches one of these globs (all if empty).
     pub only: Vec<String>,
@@ -78,7 +78,7 @@ impl Default for Settings {
             repeat: 3,
             pagination_items: 7,
             page_size: 3,
-            bomb_bytes: 256 * 1024 * 1024,
+            bomb_bytes: 1024 * 1024 * 1024,
             only: Vec::new(),
             skip: Vec::new(),
             namespace_prefix: None,
@@ -107,7 +107,7 @@ impl Settings {
             cleanup_timeout: Duration::from_secs(30),
             never_ready_timeout: Duration::from_millis(200),
             event_wait: Duration::from_secs(2),
-            bomb_bytes: 64 * 1024 * 1024,
+            bomb_bytes: 256 * 1024 * 1024,
             ..Settings::default()
         }
     }
