@@ -109,12 +109,21 @@ pub(crate) fn client(options: &TransportOptions) -> Result<reqwest::Client> {
 
 /// Maps a transport error: unreachable or timed out is Unavailable, the rest Backend.
 pub(crate) fn request_error(what: &str, e: reqwest::Error) -> Error {
-    if e.is_connect() || e.is_timeout() || e.is_request() {
-        Error::Unavailable {
-            message: format!("{what}: {e}"),
+    // reqwest's own message hides the cause (refused, certificate, DNS): add the chain.
+    let mut message = format!("{what}: {e}");
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
         }
+        source = cause.source();
+    }
+    if e.is_connect() || e.is_timeout() || e.is_request() {
+        Error::Unavailable { message }
     } else {
-        Error::backend(format!("{what}: {e}"))
+        Error::backend(message)
     }
 }
 

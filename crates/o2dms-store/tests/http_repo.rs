@@ -198,6 +198,7 @@ async fn unreachable_repository_is_unavailable_and_remote_plain_http_is_refused(
     .unwrap();
     let err = repo.list(&PackageFilter::default()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(err.to_string().to_lowercase().contains("refused"), "{err}");
     let err =
         HttpRepoStore::new("http://charts.example.com/", HttpRepoOptions::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);

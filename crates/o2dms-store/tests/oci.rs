@@ -232,3 +232,58 @@ async fn helm_interoperates() {
     store.delete(&got.id).await.unwrap();
     drop(registry);
 }
+
+/// Over HTTPS, certificates are verified: a registry with a certificate from an unknown
+/// CA is refused, the same registry works once that CA is trusted, and plain HTTP to it
+/// does not silently work.
+#[tokio::test]
+async fn tls_is_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = common::TestTls::generate(dir.path());
+    let registry = Registry::start_tls(&tls);
+    let tgz = chart_tgz("sec", "1.0.0", "tls");
+
+    let untrusted = OciStore::new(&registry.addr(), "charts", OciOptions::default()).unwrap();
+    assert!(!untrusted.plain_http());
+    let err = untrusted
+        .put(PackageUpload::new(tgz.clone()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Backend)
+            && err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+
+    let trusted = OciStore::new(
+        &registry.addr(),
+        "charts",
+        OciOptions {
+            transport: o2dms_store::TransportOptions {
+                extra_roots_pem: vec![tls.ca_pem.clone().into_bytes()],
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let p = trusted.put(PackageUpload::new(tgz.clone())).await.unwrap();
+    assert_eq!(trusted.archive(&p.id).await.unwrap(), tgz);
+    assert_eq!(
+        trusted.install_source(&p.id).await.unwrap(),
+        InstallSource::Oci {
+            reference: format!("oci://{}/charts/sec", registry.addr()),
+            version: "1.0.0".into(),
+            plain_http: false,
+        }
+    );
+
+    let plain = OciStore::new(
+        &format!("http://{}", registry.addr()),
+        "charts",
+        OciOptions::default(),
+    )
+    .unwrap();
+    assert!(plain.get(&p.id).await.is_err());
+    drop(registry);
+}

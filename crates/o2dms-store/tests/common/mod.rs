@@ -205,8 +205,52 @@ fn which(name: &str) -> Result<PathBuf, ()> {
     Err(())
 }
 
+/// TLS material for a loopback server: a test CA (PEM, to trust) and a server
+/// certificate and key for 127.0.0.1 and localhost, written into `dir`.
+pub struct TestTls {
+    pub ca_pem: String,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl TestTls {
+    pub fn generate(dir: &Path) -> TestTls {
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "o2dms-store test CA");
+        let ca =
+            rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+                .unwrap();
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".into()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca)
+            .unwrap();
+        let cert = dir.join("server.pem");
+        let key = dir.join("server.key");
+        std::fs::write(&cert, leaf.pem()).unwrap();
+        std::fs::write(&key, leaf_key.serialize_pem()).unwrap();
+        TestTls {
+            ca_pem: ca.pem(),
+            cert,
+            key,
+        }
+    }
+}
+
 impl Registry {
     pub fn start() -> Registry {
+        Registry::start_with(None)
+    }
+
+    /// A registry serving HTTPS with `tls`'s certificate.
+    pub fn start_tls(tls: &TestTls) -> Registry {
+        Registry::start_with(Some(tls))
+    }
+
+    fn start_with(tls: Option<&TestTls>) -> Registry {
         let bin = registry_binary();
         for _ in 0..5 {
             let dir = tempfile::tempdir().unwrap();
@@ -217,8 +261,14 @@ impl Registry {
             std::fs::write(
                 &config,
                 format!(
-                    "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                    storage.display()
+                    "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{}",
+                    storage.display(),
+                    tls.map(|t| format!(
+                        "  tls:\n    certificate: {}\n    key: {}\n",
+                        t.cert.display(),
+                        t.key.display()
+                    ))
+                    .unwrap_or_default()
                 ),
             )
             .unwrap();
