@@ -90,10 +90,10 @@ impl Checked {
     }
 }
 
-/// Validates an untrusted archive with the default limits: InvalidArgument naming the
-/// problem on rejection.
-pub(crate) fn validate(bytes: &[u8]) -> Result<Checked> {
-    let chart = o2dms_chart::validate(bytes, &Limits::default())?;
+/// Validates an untrusted archive within `limits`: InvalidArgument naming the problem
+/// on rejection.
+pub(crate) fn validate(bytes: &[u8], limits: &Limits) -> Result<Checked> {
+    let chart = o2dms_chart::validate(bytes, limits)?;
     Ok(Checked {
         name: chart.name.clone(),
         version: chart.version.to_string(),

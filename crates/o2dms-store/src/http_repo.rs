@@ -32,6 +32,8 @@ pub struct HttpRepoOptions {
     pub cache_dir: Option<PathBuf>,
     /// How long a fetched `index.yaml` is reused. Zero fetches it on every call.
     pub index_ttl: Duration,
+    /// Limits for validating downloaded archives.
+    pub limits: o2dms_chart::Limits,
 }
 
 impl Default for HttpRepoOptions {
@@ -40,6 +42,7 @@ impl Default for HttpRepoOptions {
             transport: TransportOptions::default(),
             cache_dir: None,
             index_ttl: Duration::from_secs(10),
+            limits: o2dms_chart::Limits::default(),
         }
     }
 }
@@ -212,7 +215,7 @@ impl HttpRepoStore {
                 chart::prefixed_digest(&entry.digest)
             )));
         }
-        let c = chart::validate(&bytes).map_err(|e| {
+        let c = chart::validate(&bytes, &self.options.limits).map_err(|e| {
             Error::backend(format!(
                 "{url}: the repository served an invalid chart: {e}"
             ))

@@ -51,6 +51,7 @@ use o2dms_core::{Package, PackageFilter, PackageId, PackageUpload, Page, Result}
 pub use http_repo::{HttpRepoOptions, HttpRepoStore};
 pub use local::LocalDirStore;
 pub use multi::MultiStore;
+pub use o2dms_chart::Limits;
 pub use oci::{OciOptions, OciStore};
 pub use transport::{PlainHttp, TransportOptions};
 

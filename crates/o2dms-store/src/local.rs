@@ -22,6 +22,7 @@ use o2dms_core::{
 
 use crate::chart::{self, Index, IndexEntry};
 use crate::{id, order, InstallSource, PackageStore};
+use o2dms_chart::Limits;
 
 const INDEX: &str = "index.yaml";
 const LOCK: &str = ".o2dms-store.lock";
@@ -35,6 +36,7 @@ pub struct LocalDirStore {
 #[derive(Debug)]
 struct Inner {
     dir: PathBuf,
+    limits: Limits,
 }
 
 fn io_err(what: impl std::fmt::Display, e: std::io::Error) -> Error {
@@ -46,10 +48,16 @@ impl LocalDirStore {
     /// `index.yaml`, one is built from the valid `<name>-<version>.tgz` archives already
     /// there (invalid ones are skipped with a warning).
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
+        LocalDirStore::open_with_limits(dir, Limits::default())
+    }
+
+    /// Like [`LocalDirStore::open`], validating uploads within `limits` instead of
+    /// [`Limits::default`].
+    pub fn open_with_limits(dir: impl Into<PathBuf>, limits: Limits) -> Result<Self> {
         let dir = dir.into();
         fs::create_dir_all(&dir).map_err(|e| io_err(format!("create {}", dir.display()), e))?;
         let store = LocalDirStore {
-            inner: Arc::new(Inner { dir }),
+            inner: Arc::new(Inner { dir, limits }),
         };
         store.inner.with_lock(|inner| {
             inner.remove_stale_temporaries();
@@ -166,7 +174,7 @@ impl Inner {
                 continue;
             }
             let Ok(bytes) = fs::read(&path) else { continue };
-            match chart::validate(&bytes) {
+            match chart::validate(&bytes, &self.limits) {
                 Ok(c) if path == self.archive_path(&c.name, &c.version) => {
                     index.add(c.index_entry(file_url(&c.name, &c.version), Timestamp::now()));
                 }
@@ -212,7 +220,7 @@ impl Inner {
     }
 
     fn put(&self, upload: PackageUpload) -> Result<Package> {
-        let c = chart::validate(&upload.content)?;
+        let c = chart::validate(&upload.content, &self.limits)?;
         chart::check_expectations(&c, &upload)?;
         id::check_name("content", &c.name)?;
         id::check_version("content", &c.version)?;

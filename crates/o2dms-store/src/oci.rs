@@ -12,6 +12,10 @@
 //! under the namespace. A chart pushed by someone else to a registry without a catalog
 //! is found by `get`, and by `list` with a name filter, but not by an unfiltered `list`.
 //!
+//! Concurrent pushes of the same name@version with different content are not atomic in
+//! the registry API: both may pass the existence check and the last manifest wins. Push
+//! each version from one place (the local store is the one with a lock).
+//!
 //! Authentication: anonymous, basic, or a bearer token obtained from the registry's
 //! `WWW-Authenticate: Bearer` challenge with the basic credentials.
 
@@ -48,6 +52,8 @@ pub struct OciOptions {
     pub charts: Vec<String>,
     /// Also ask the registry's `/v2/_catalog` for repositories under the namespace.
     pub use_catalog: bool,
+    /// Limits for validating uploaded and pulled archives.
+    pub limits: o2dms_chart::Limits,
 }
 
 /// A chart store in an OCI registry. Ids: `oci:name@version`.
@@ -647,7 +653,8 @@ impl PackageStore for OciStore {
 
     async fn put(&self, upload: PackageUpload) -> Result<Package> {
         let content = upload.content.clone();
-        let c = tokio::task::spawn_blocking(move || chart::validate(&content))
+        let limits = self.options.limits;
+        let c = tokio::task::spawn_blocking(move || chart::validate(&content, &limits))
             .await
             .map_err(|e| Error::backend(format!("validation task failed: {e}")))??;
         chart::check_expectations(&c, &upload)?;
@@ -807,7 +814,8 @@ impl PackageStore for OciStore {
             .blob(&name, &layer.digest, self.options.transport.max_body_bytes)
             .await?;
         let check = bytes.clone();
-        let c = tokio::task::spawn_blocking(move || chart::validate(&check))
+        let limits = self.options.limits;
+        let c = tokio::task::spawn_blocking(move || chart::validate(&check, &limits))
             .await
             .map_err(|e| Error::backend(format!("validation task failed: {e}")))?
             .map_err(|e| {

@@ -319,3 +319,20 @@ async fn served_directory_is_a_helm_repository() {
     assert_eq!(std::fs::read(out.join("du-1.2.3.tgz")).unwrap(), tgz);
     drop(server);
 }
+
+#[tokio::test]
+async fn limits_are_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = o2dms_store::Limits {
+        max_compressed_bytes: 64,
+        ..Default::default()
+    };
+    let store = LocalDirStore::open_with_limits(dir.path(), limits).unwrap();
+    let before = listing(dir.path());
+    let err = store
+        .put(PackageUpload::new(chart_tgz("du", "1.0.0", "a")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    assert_eq!(listing(dir.path()), before);
+}
