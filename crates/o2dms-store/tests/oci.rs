@@ -287,3 +287,53 @@ async fn tls_is_verified() {
     assert!(plain.get(&p.id).await.is_err());
     drop(registry);
 }
+
+/// A registry that requires basic auth (htpasswd): anonymous and wrong credentials are
+/// refused, the right ones push, list (with the catalog), pull and delete.
+#[tokio::test]
+async fn basic_auth() {
+    let registry = Registry::start_basic_auth("o2dms", "s3cret");
+    let with = |creds: Option<(&str, &str)>| {
+        OciStore::new(
+            &format!("http://{}", registry.addr()),
+            "charts",
+            OciOptions {
+                transport: o2dms_store::TransportOptions {
+                    basic_auth: creds.map(|(u, p)| (u.to_string(), p.to_string())),
+                    ..Default::default()
+                },
+                use_catalog: true,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let tgz = chart_tgz("auth", "1.0.0", "a");
+    for creds in [None, Some(("o2dms", "wrong"))] {
+        let err = with(creds)
+            .put(PackageUpload::new(tgz.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Backend, "{err}");
+        assert!(err.to_string().contains("401"), "{err}");
+    }
+    let store = with(Some(("o2dms", "s3cret")));
+    let p = store.put(PackageUpload::new(tgz.clone())).await.unwrap();
+    let fresh = with(Some(("o2dms", "s3cret")));
+    let ids: Vec<_> = fresh
+        .list(&PackageFilter::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|p| p.id.to_string())
+        .collect();
+    assert_eq!(ids, ["oci:auth@1.0.0"]);
+    assert_eq!(store.archive(&p.id).await.unwrap(), tgz);
+    store.delete(&p.id).await.unwrap();
+    assert_eq!(
+        store.get(&p.id).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    drop(registry);
+}

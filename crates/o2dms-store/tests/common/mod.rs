@@ -242,15 +242,20 @@ impl TestTls {
 
 impl Registry {
     pub fn start() -> Registry {
-        Registry::start_with(None)
+        Registry::start_with(None, None)
     }
 
     /// A registry serving HTTPS with `tls`'s certificate.
     pub fn start_tls(tls: &TestTls) -> Registry {
-        Registry::start_with(Some(tls))
+        Registry::start_with(Some(tls), None)
     }
 
-    fn start_with(tls: Option<&TestTls>) -> Registry {
+    /// A registry that requires basic auth (htpasswd) as `user` / `password`.
+    pub fn start_basic_auth(user: &str, password: &str) -> Registry {
+        Registry::start_with(None, Some((user, password)))
+    }
+
+    fn start_with(tls: Option<&TestTls>, basic: Option<(&str, &str)>) -> Registry {
         let bin = registry_binary();
         for _ in 0..5 {
             let dir = tempfile::tempdir().unwrap();
@@ -258,6 +263,17 @@ impl Registry {
             let config = dir.path().join("config.yml");
             let storage = dir.path().join("storage");
             std::fs::create_dir_all(&storage).unwrap();
+            let auth = basic
+                .map(|(user, password)| {
+                    let file = dir.path().join("htpasswd");
+                    let hash = bcrypt::hash(password, 4).unwrap();
+                    std::fs::write(&file, format!("{user}:{hash}\n")).unwrap();
+                    format!(
+                        "auth:\n  htpasswd:\n    realm: o2dms-test\n    path: {}\n",
+                        file.display()
+                    )
+                })
+                .unwrap_or_default();
             std::fs::write(
                 &config,
                 format!(
@@ -269,7 +285,7 @@ impl Registry {
                         t.key.display()
                     ))
                     .unwrap_or_default()
-                ),
+                ) + &auth,
             )
             .unwrap();
             let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
