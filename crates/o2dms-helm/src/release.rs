@@ -234,6 +234,9 @@ pub struct ChartMetadata {
     /// Declared dependencies; their charts are not stored in the release.
     #[serde(deserialize_with = "null_as_default")]
     pub dependencies: Vec<serde_json::Value>,
+    /// Every other `Chart.yaml` field, kept to rebuild the chart.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// A file of a stored chart (`data` is base64 in the JSON).

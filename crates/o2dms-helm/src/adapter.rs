@@ -1,0 +1,1068 @@
+//! [`HelmAdapter`]: the [`DmsAdapter`] on Helm 3 and 4.
+
+use std::collections::{BTreeMap, HashSet};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::Client;
+use o2dms_core::{
+    async_trait, validate, AdapterInfo, Capabilities, CreateDeployment, DeletePackageOptions,
+    Deployment, DeploymentFilter, DeploymentId, DeploymentStatus, DmsAdapter, Error, ErrorKind,
+    Health, HealthStatus, HistoryOptions, LogOptions, Logs, Package, PackageFilter, PackageId,
+    PackageUpload, Page, Resource, Result, Revision, RollbackRequest, ScaleRequest, StatusDetail,
+    UpdateDeployment, Values, ValuesMode,
+};
+
+use crate::classify::{classify, HelmFailure};
+use crate::cli::{
+    install_args, rollback_args, uninstall_args, upgrade_args, Apply, ChartSource, Connection,
+    HelmRunner, HelmVersion, Waiting, WATCHDOG_GRACE,
+};
+use crate::config::HelmConfig;
+use crate::manifest::{workloads, WorkloadRef};
+use crate::packages::LocalPackages;
+use crate::reader::{latest_revisions, ReleaseReader, RevisionMeta, StoredRelease};
+use crate::release::{HelmStatus, Release, ADAPTER_LABEL_PREFIX, SCALE_KEY_LABEL};
+use crate::values_file::ValuesFile;
+use crate::workloads;
+
+/// What [`HelmAdapter::recover_pending`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recovery {
+    /// The newest revision was not pending; nothing was changed.
+    NotPending {
+        /// Its status.
+        status: DeploymentStatus,
+    },
+    /// Rolled back from the stuck revision to the last good one (a new revision).
+    RolledBack {
+        /// The stuck revision and its Helm status.
+        stuck_revision: u32,
+        /// Its Helm status (`pending-upgrade`, ...).
+        stuck_status: String,
+        /// The revision returned to.
+        to_revision: u32,
+        /// The deployment afterwards.
+        deployment: Box<Deployment>,
+    },
+    /// A first install that never finished, with nothing to return to: uninstalled.
+    Uninstalled {
+        /// The stuck revision.
+        stuck_revision: u32,
+    },
+}
+
+/// The Helm adapter. Writes run the `helm` binary; reads decode Helm's release Secrets
+/// through the Kubernetes API.
+///
+/// ```no_run
+/// # async fn demo() -> o2dms_core::Result<()> {
+/// use o2dms_helm::{HelmAdapter, HelmConfig};
+/// let adapter = HelmAdapter::connect(
+///     HelmConfig::builder().kubeconfig("/etc/kubernetes/admin.conf").build()?,
+/// )
+/// .await?;
+/// # Ok(()) }
+/// ```
+pub struct HelmAdapter {
+    config: HelmConfig,
+    client: Client,
+    reader: ReleaseReader,
+    runner: HelmRunner,
+    version: HelmVersion,
+    connection: Connection,
+    work_dir: PathBuf,
+    _owned_dir: Option<tempfile::TempDir>,
+    packages: LocalPackages,
+    busy: Arc<Mutex<HashSet<DeploymentId>>>,
+}
+
+/// Marks a deployment busy for the lifetime of one write by this adapter.
+struct Busy {
+    set: Arc<Mutex<HashSet<DeploymentId>>>,
+    id: DeploymentId,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.set.lock() {
+            s.remove(&self.id);
+        }
+    }
+}
+
+fn encode_token(ns: &str, name: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{ns}/{name}"))
+}
+
+fn decode_token(t: &str) -> Result<(String, String)> {
+    let bad = || Error::invalid("continue", "is not a token this adapter issued");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t)
+        .map_err(|_| bad())?;
+    let s = String::from_utf8(raw).map_err(|_| bad())?;
+    let (ns, name) = s.split_once('/').ok_or_else(bad)?;
+    Ok((ns.to_owned(), name.to_owned()))
+}
+
+/// A scale key as a storage label value (label values are at most 63 characters of
+/// `[A-Za-z0-9_.-]` with alphanumeric ends).
+fn scale_key_label(key: &str) -> Result<String> {
+    validate::scale_key("scale_key", key)?;
+    validate::label_value("scale_key", key).map_err(|_| {
+        Error::invalid(
+            "scale_key",
+            "must fit a label value (at most 63 characters, alphanumeric at both ends) to be \
+             stored with the release",
+        )
+    })?;
+    Ok(key.to_owned())
+}
+
+fn user_label_check(labels: &BTreeMap<String, String>) -> Result<()> {
+    for k in labels.keys() {
+        if k.starts_with(ADAPTER_LABEL_PREFIX) {
+            return Err(Error::invalid(
+                format!("labels[{k}]"),
+                format!("the `{ADAPTER_LABEL_PREFIX}` prefix is reserved for the adapter"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn revision_id(id: &DeploymentId, revision: u32) -> String {
+    format!("{id} revision {revision}")
+}
+
+impl HelmAdapter {
+    /// Connects with `config`: builds the Kubernetes client from the kubeconfig (or
+    /// infers it), prepares the adapter's own directories, and detects the helm version.
+    pub async fn connect(config: HelmConfig) -> Result<HelmAdapter> {
+        config.validate()?;
+        let client = match &config.kubeconfig {
+            Some(path) => {
+                let kc = Kubeconfig::read_from(path).map_err(|e| {
+                    Error::invalid("kubeconfig", format!("cannot read {}: {e}", path.display()))
+                })?;
+                let options = KubeConfigOptions {
+                    context: config.context.clone(),
+                    ..Default::default()
+                };
+                let kconf = kube::Config::from_custom_kubeconfig(kc, &options)
+                    .await
+                    .map_err(|e| Error::invalid("kubeconfig", e.to_string()))?;
+                Client::try_from(kconf).map_err(|e| Error::Unavailable {
+                    message: format!("cannot build a Kubernetes client: {e}"),
+                })?
+            }
+            None => {
+                let kconf = match &config.context {
+                    Some(ctx) => kube::Config::from_kubeconfig(&KubeConfigOptions {
+                        context: Some(ctx.clone()),
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| Error::invalid("context", e.to_string()))?,
+                    None => kube::Config::infer()
+                        .await
+                        .map_err(|e| Error::invalid("kubeconfig", e.to_string()))?,
+                };
+                Client::try_from(kconf).map_err(|e| Error::Unavailable {
+                    message: format!("cannot build a Kubernetes client: {e}"),
+                })?
+            }
+        };
+        Self::with_client(config, client).await
+    }
+
+    /// Like [`connect`](Self::connect) with a ready client (which must reach the same
+    /// cluster as the kubeconfig helm is given).
+    pub async fn with_client(config: HelmConfig, client: Client) -> Result<HelmAdapter> {
+        config.validate()?;
+        let (work_dir, owned) = match &config.work_dir {
+            Some(d) => (d.clone(), None),
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("o2dms-helm-")
+                    .tempdir()
+                    .map_err(|e| Error::backend(format!("creating the work directory: {e}")))?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        let mkdir = |p: &Path| -> Result<()> {
+            std::fs::create_dir_all(p)
+                .and_then(|_| std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700)))
+                .map_err(|e| Error::backend(format!("preparing {}: {e}", p.display())))
+        };
+        mkdir(&work_dir)?;
+        for sub in ["helm/cache", "helm/config", "helm/data", "tmp"] {
+            mkdir(&work_dir.join(sub))?;
+        }
+        let packages = LocalPackages::open(
+            config
+                .package_dir
+                .clone()
+                .unwrap_or_else(|| work_dir.join("packages")),
+        )?;
+        let runner = HelmRunner::new(&config.helm_binary, work_dir.join("helm"));
+        let version = runner.version().await?;
+        tracing::debug!(helm = %version.raw, "detected helm");
+        Ok(HelmAdapter {
+            connection: Connection {
+                kubeconfig: config.kubeconfig.clone(),
+                context: config.context.clone(),
+            },
+            reader: ReleaseReader::new(client.clone()),
+            client,
+            runner,
+            version,
+            work_dir,
+            _owned_dir: owned,
+            packages,
+            busy: Arc::new(Mutex::new(HashSet::new())),
+            config,
+        })
+    }
+
+    /// The detected helm version.
+    pub fn helm_version(&self) -> &HelmVersion {
+        &self.version
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HelmConfig {
+        &self.config
+    }
+
+    /// The Kubernetes client reads go through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The local package store.
+    pub fn packages(&self) -> &LocalPackages {
+        &self.packages
+    }
+
+    /// `name` in the configured default namespace.
+    pub fn deployment_id(&self, name: &str) -> Result<DeploymentId> {
+        DeploymentId::new(self.config.namespace.clone(), name)
+    }
+
+    fn busy(&self, id: &DeploymentId) -> Result<Busy> {
+        let mut set = self
+            .busy
+            .lock()
+            .map_err(|_| Error::backend("adapter lock poisoned"))?;
+        if !set.insert(id.clone()) {
+            return Err(Error::conflict(
+                Resource::Deployment,
+                id,
+                "another operation through this adapter is in progress",
+            ));
+        }
+        Ok(Busy {
+            set: self.busy.clone(),
+            id: id.clone(),
+        })
+    }
+
+    fn waiting(&self, timeout: Option<Duration>) -> Waiting {
+        Waiting {
+            wait: true,
+            timeout: timeout.unwrap_or(self.config.timeout),
+        }
+    }
+
+    fn tmp(&self) -> PathBuf {
+        self.work_dir.join("tmp")
+    }
+
+    /// The chart to install for package `id`: the local store first, then the configured
+    /// chart repository.
+    fn resolve_package(&self, id: &PackageId) -> Result<ChartSource> {
+        if let Some(p) = self.packages.archive_path(id)? {
+            return Ok(ChartSource::Path(p));
+        }
+        if let (Some(url), Some((name, version))) =
+            (&self.config.chart_repository, id.name_version())
+        {
+            return Ok(ChartSource::Repository {
+                url: url.clone(),
+                name: name.to_owned(),
+                version: version.to_owned(),
+            });
+        }
+        Err(Error::not_found(Resource::Package, id))
+    }
+
+    /// The chart of the current revision: the store or repository if they have it,
+    /// otherwise rebuilt from the release record into `scratch`.
+    fn resolve_current(&self, current: &StoredRelease, scratch: &Path) -> Result<ChartSource> {
+        match self.resolve_package(&current.package()) {
+            Ok(c) => Ok(c),
+            Err(Error::NotFound { .. }) => Ok(ChartSource::Path(crate::chartdir::rebuild(
+                &current.release.chart,
+                scratch,
+            )?)),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn run_helm(
+        &self,
+        args: &[std::ffi::OsString],
+        timeout: Duration,
+    ) -> Result<std::result::Result<String, HelmFailure>> {
+        let out = self.runner.run(args, timeout + WATCHDOG_GRACE).await?;
+        if out.success {
+            Ok(Ok(out.stdout))
+        } else {
+            Ok(Err(classify(&out.stderr)))
+        }
+    }
+
+    /// Turns a classified helm failure into the adapter's error; a Timeout reads the
+    /// release to say what state it left.
+    async fn failure(
+        &self,
+        f: HelmFailure,
+        operation: &str,
+        id: &DeploymentId,
+        revision: Option<u32>,
+        limit: Duration,
+    ) -> Error {
+        match f.kind {
+            ErrorKind::NotFound => match (f.resource, revision) {
+                (Some(Resource::Revision), Some(r)) => {
+                    Error::not_found(Resource::Revision, revision_id(id, r))
+                }
+                _ => Error::not_found(Resource::Deployment, id),
+            },
+            ErrorKind::AlreadyExists => Error::already_exists(Resource::Deployment, id),
+            ErrorKind::Conflict => Error::conflict(Resource::Deployment, id, f.message),
+            ErrorKind::Timeout => {
+                let state = match self.reader.latest(id).await {
+                    Ok(Some(r)) => format!(
+                        "deployment {id} is {} at revision {} (helm: {})",
+                        r.release.info.status.live_status(),
+                        r.release.version,
+                        f.message
+                    ),
+                    Ok(None) => format!("deployment {id} does not exist (helm: {})", f.message),
+                    Err(e) => format!("state of {id} unknown: {e} (helm: {})", f.message),
+                };
+                Error::Timeout {
+                    operation: operation.to_owned(),
+                    limit,
+                    state,
+                }
+            }
+            ErrorKind::Unavailable => Error::Unavailable { message: f.message },
+            ErrorKind::InvalidArgument => {
+                let m = f.message.to_ascii_lowercase();
+                let field = if m.contains("values don't meet") || m.contains("values.yaml") {
+                    "values"
+                } else {
+                    "package"
+                };
+                Error::invalid(field, f.message)
+            }
+            _ => Error::backend(f.message),
+        }
+    }
+
+    async fn require_not_pending(&self, id: &DeploymentId) -> Result<StoredRelease> {
+        let current = self.reader.require(id).await?;
+        let status = &current.release.info.status;
+        if status.is_pending() {
+            return Err(Error::conflict(
+                Resource::Deployment,
+                id,
+                format!(
+                    "revision {} is {status}: another operation is in progress, or a writer \
+                     crashed (then call recover_pending)",
+                    current.release.version
+                ),
+            ));
+        }
+        if *status == HelmStatus::Uninstalling {
+            return Err(Error::conflict(
+                Resource::Deployment,
+                id,
+                "the deployment is being deleted",
+            ));
+        }
+        Ok(current)
+    }
+
+    async fn read_back(&self, id: &DeploymentId) -> Result<Deployment> {
+        Ok(self.reader.require(id).await?.to_deployment())
+    }
+
+    /// One upgrade with the complete `values` (`--reset-values`).
+    #[allow(clippy::too_many_arguments)]
+    async fn upgrade(
+        &self,
+        operation: &str,
+        id: &DeploymentId,
+        chart: &ChartSource,
+        values: &Values,
+        description: Option<&str>,
+        timeout: Option<Duration>,
+        dry_run: bool,
+    ) -> Result<String> {
+        let file = ValuesFile::write(&self.tmp(), values)?;
+        let labels = BTreeMap::new();
+        let waiting = self.waiting(timeout);
+        let args = upgrade_args(
+            self.version.major,
+            &self.connection,
+            &Apply {
+                name: &id.name,
+                namespace: &id.namespace,
+                chart,
+                values_file: file.path(),
+                labels: &labels,
+                description,
+                waiting,
+                max_history: self.config.max_history,
+                dry_run,
+            },
+        );
+        match self.run_helm(&args, waiting.timeout).await? {
+            Ok(stdout) => Ok(stdout),
+            Err(f) => Err(self.failure(f, operation, id, None, waiting.timeout).await),
+        }
+    }
+
+    /// Recovers a deployment whose newest revision a crashed writer left `pending-*`:
+    /// rolls back to the newest earlier revision that was deployed (or superseded), which
+    /// makes a new revision and clears the lock; a first install that never finished and
+    /// has nothing to return to is uninstalled. Says what it did.
+    ///
+    /// Only call this when the writer is known to be gone: Helm cannot tell a crashed
+    /// writer from a slow one, and neither can this method.
+    pub async fn recover_pending(&self, id: &DeploymentId) -> Result<Recovery> {
+        id.validate()?;
+        let _busy = self.busy(id)?;
+        let metas = self
+            .reader
+            .list_meta(Some(&id.namespace), Some(&id.name))
+            .await?;
+        let Some(latest) = latest_revisions(metas.clone()).into_values().next() else {
+            return Err(Error::not_found(Resource::Deployment, id));
+        };
+        if !latest.status.is_pending() {
+            return Ok(Recovery::NotPending {
+                status: latest.status.live_status(),
+            });
+        }
+        let good = metas
+            .iter()
+            .filter(|m| m.revision < latest.revision)
+            .filter(|m| matches!(m.status, HelmStatus::Deployed | HelmStatus::Superseded))
+            .max_by_key(|m| m.revision);
+        match good {
+            Some(target) => {
+                let waiting = self.waiting(None);
+                let args = rollback_args(
+                    self.version.major,
+                    &self.connection,
+                    &id.name,
+                    &id.namespace,
+                    target.revision,
+                    waiting,
+                    self.config.max_history,
+                );
+                if let Err(f) = self.run_helm(&args, waiting.timeout).await? {
+                    return Err(self
+                        .failure(f, "recover_pending", id, Some(target.revision), waiting.timeout)
+                        .await);
+                }
+                tracing::info!(%id, stuck = latest.revision, to = target.revision, "recovered pending release by rollback");
+                Ok(Recovery::RolledBack {
+                    stuck_revision: latest.revision,
+                    stuck_status: latest.status.to_string(),
+                    to_revision: target.revision,
+                    deployment: Box::new(self.read_back(id).await?),
+                })
+            }
+            None if latest.status == HelmStatus::PendingInstall => {
+                self.uninstall(id, None, "recover_pending").await?;
+                tracing::info!(%id, stuck = latest.revision, "recovered pending install by uninstalling");
+                Ok(Recovery::Uninstalled {
+                    stuck_revision: latest.revision,
+                })
+            }
+            None => Err(Error::conflict(
+                Resource::Deployment,
+                id,
+                format!(
+                    "revision {} is {} and no earlier revision was ever deployed; delete the deployment",
+                    latest.revision, latest.status
+                ),
+            )),
+        }
+    }
+
+    async fn uninstall(
+        &self,
+        id: &DeploymentId,
+        timeout: Option<Duration>,
+        op: &str,
+    ) -> Result<()> {
+        let waiting = self.waiting(timeout);
+        let args = uninstall_args(
+            self.version.major,
+            &self.connection,
+            &id.name,
+            &id.namespace,
+            waiting,
+        );
+        match self.run_helm(&args, waiting.timeout).await? {
+            Ok(_) => Ok(()),
+            Err(f) => Err(self.failure(f, op, id, None, waiting.timeout).await),
+        }
+    }
+
+    async fn live_workloads(
+        &self,
+        current: &StoredRelease,
+    ) -> Result<Vec<workloads::LiveWorkload>> {
+        let refs = workloads(&current.release.manifest, &current.release.namespace);
+        workloads::read_all(&self.client, &refs).await
+    }
+
+    /// Whether any deployment's newest revision runs `package`.
+    async fn package_in_use(&self, package: &PackageId) -> Result<Option<DeploymentId>> {
+        let latest = latest_revisions(self.reader.list_meta(None, None).await?);
+        let reads: Vec<_> = latest
+            .into_values()
+            .map(|m| {
+                let reader = self.reader.clone();
+                let package = package.clone();
+                async move {
+                    let r = reader.revision(&m.namespace, &m.name, m.revision).await?;
+                    Ok::<_, Error>(r.filter(|r| r.package() == package).map(|r| r.id()))
+                }
+            })
+            .collect();
+        let found = stream::iter(reads)
+            .buffer_unordered(16)
+            .try_filter_map(|x| async move { Ok(x) })
+            .try_collect::<Vec<_>>()
+            .await?;
+        Ok(found.into_iter().min())
+    }
+}
+
+fn scale_check(
+    refs: &[WorkloadRef],
+    replicas: u32,
+) -> std::result::Result<Vec<WorkloadRef>, String> {
+    let scalable: Vec<&WorkloadRef> = refs.iter().filter(|w| w.kind.has_replicas()).collect();
+    let hits: Vec<WorkloadRef> = scalable
+        .iter()
+        .filter(|w| w.replicas == Some(i64::from(replicas)))
+        .map(|w| (*w).clone())
+        .collect();
+    if hits.is_empty() {
+        let seen: Vec<String> = scalable
+            .iter()
+            .map(|w| match w.replicas {
+                Some(r) => format!("{}={r}", w.label()),
+                None => format!("{} (replicas not set)", w.label()),
+            })
+            .collect();
+        Err(if seen.is_empty() {
+            "the chart renders no Deployment or StatefulSet".to_owned()
+        } else {
+            format!("rendered workloads have {}", seen.join(", "))
+        })
+    } else {
+        Ok(hits)
+    }
+}
+
+fn release_from_stdout(stdout: &str) -> Result<Release> {
+    let start = stdout.find('{').unwrap_or(0);
+    serde_json::from_str(&stdout[start..])
+        .map_err(|e| Error::backend(format!("cannot read helm's dry-run output: {e}")))
+}
+
+#[async_trait]
+impl DmsAdapter for HelmAdapter {
+    fn info(&self) -> AdapterInfo {
+        AdapterInfo {
+            name: "helm".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            backend: "helm".to_owned(),
+            backend_version: Some(self.version.raw.clone()),
+        }
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::all()
+    }
+
+    async fn health(&self) -> Result<Health> {
+        match self.client.apiserver_version().await {
+            Ok(v) => Ok(Health {
+                status: HealthStatus::Healthy,
+                message: format!("helm {}, Kubernetes {}", self.version.raw, v.git_version),
+            }),
+            Err(e) => Ok(Health {
+                status: HealthStatus::Unhealthy,
+                message: format!("Kubernetes API: {e}"),
+            }),
+        }
+    }
+
+    async fn list_packages(&self, filter: &PackageFilter) -> Result<Page<Package>> {
+        self.packages.list(filter)
+    }
+
+    async fn get_package(&self, id: &PackageId) -> Result<Package> {
+        self.packages.get(id)
+    }
+
+    async fn upload_package(&self, upload: PackageUpload) -> Result<Package> {
+        self.packages.upload(&upload)
+    }
+
+    async fn delete_package(&self, id: &PackageId, options: DeletePackageOptions) -> Result<()> {
+        self.packages.get(id)?;
+        if !options.force {
+            if let Some(user) = self.package_in_use(id).await? {
+                return Err(Error::conflict(
+                    Resource::Package,
+                    id,
+                    format!("deployment {user} uses it (delete with force to remove anyway)"),
+                ));
+            }
+        }
+        self.packages.delete(id)
+    }
+
+    async fn list_deployments(&self, filter: &DeploymentFilter) -> Result<Page<Deployment>> {
+        filter.validate()?;
+        let limit = filter.page.effective_limit()?;
+        let after = filter
+            .page
+            .continue_token
+            .as_deref()
+            .map(decode_token)
+            .transpose()?;
+        let metas = self
+            .reader
+            .list_meta(filter.namespace.as_deref(), None)
+            .await?;
+        let matching: Vec<RevisionMeta> = latest_revisions(metas)
+            .into_values()
+            .filter(|m| {
+                filter.statuses.is_empty() || filter.statuses.contains(&m.status.live_status())
+            })
+            .filter(|m| {
+                filter
+                    .labels
+                    .iter()
+                    .all(|(k, v)| m.labels.get(k) == Some(v))
+            })
+            .collect();
+        // Without a package filter the labels alone decide membership, so the total is exact.
+        let total = filter
+            .package_name
+            .is_none()
+            .then_some(matching.len() as u64);
+        let candidates: Vec<RevisionMeta> = matching
+            .into_iter()
+            .filter(|m| after.as_ref().is_none_or(|a| m.key() > *a))
+            .collect();
+        let mut items: Vec<Deployment> = Vec::new();
+        let mut more = false;
+        let mut chunks = candidates.chunks(limit.max(16));
+        'outer: for chunk in chunks.by_ref() {
+            let reads: Vec<_> = chunk
+                .iter()
+                .map(|m| {
+                    let reader = self.reader.clone();
+                    let (ns, name, rev) = (m.namespace.clone(), m.name.clone(), m.revision);
+                    async move { reader.revision(&ns, &name, rev).await }
+                })
+                .collect();
+            let decoded: Vec<Option<StoredRelease>> =
+                stream::iter(reads).buffered(16).try_collect().await?;
+            // A Secret that vanished between the list and the get (a concurrent delete or
+            // history pruning) is skipped.
+            for r in decoded.into_iter().flatten() {
+                if let Some(p) = &filter.package_name {
+                    if r.release.chart.metadata.name != *p {
+                        continue;
+                    }
+                }
+                if items.len() == limit {
+                    more = true;
+                    break 'outer;
+                }
+                items.push(r.to_deployment());
+            }
+        }
+        let continue_token = if more {
+            items
+                .last()
+                .map(|d| encode_token(&d.id.namespace, &d.id.name))
+        } else {
+            None
+        };
+        Ok(Page {
+            items,
+            continue_token,
+            total,
+        })
+    }
+
+    async fn get_deployment(&self, id: &DeploymentId) -> Result<Deployment> {
+        id.validate()?;
+        self.read_back(id).await
+    }
+
+    async fn create_deployment(&self, request: CreateDeployment) -> Result<Deployment> {
+        request.validate()?;
+        user_label_check(&request.labels)?;
+        let mut labels = request.labels.clone();
+        if let Some(k) = &request.scale_key {
+            labels.insert(SCALE_KEY_LABEL.to_owned(), scale_key_label(k)?);
+        }
+        let chart = self.resolve_package(&request.package)?;
+        let id = &request.id;
+        let _busy = self.busy(id)?;
+        if let Some(existing) = self.reader.latest_meta(id).await? {
+            if existing.status != HelmStatus::Uninstalled {
+                return Err(Error::already_exists(Resource::Deployment, id));
+            }
+        }
+        let file = ValuesFile::write(&self.tmp(), &request.values)?;
+        let waiting = self.waiting(request.timeout);
+        let args = install_args(
+            self.version.major,
+            &self.connection,
+            &Apply {
+                name: &id.name,
+                namespace: &id.namespace,
+                chart: &chart,
+                values_file: file.path(),
+                labels: &labels,
+                description: request.description.as_deref(),
+                waiting,
+                max_history: self.config.max_history,
+                dry_run: false,
+            },
+        );
+        if let Err(f) = self.run_helm(&args, waiting.timeout).await? {
+            return Err(self
+                .failure(f, "create_deployment", id, None, waiting.timeout)
+                .await);
+        }
+        drop(file);
+        self.read_back(id).await
+    }
+
+    async fn update_deployment(
+        &self,
+        id: &DeploymentId,
+        request: UpdateDeployment,
+    ) -> Result<Deployment> {
+        id.validate()?;
+        request.validate()?;
+        let new_chart = request
+            .package
+            .as_ref()
+            .map(|p| self.resolve_package(p))
+            .transpose()?;
+        let _busy = self.busy(id)?;
+        let current = self.require_not_pending(id).await?;
+        let values = match request.mode {
+            ValuesMode::Merge => current.release.config.merged(&request.values),
+            ValuesMode::Replace => request.values.clone(),
+        };
+        let scratch = tempfile::tempdir_in(self.tmp())
+            .map_err(|e| Error::backend(format!("scratch directory: {e}")))?;
+        let chart = match new_chart {
+            Some(c) => c,
+            None => self.resolve_current(&current, scratch.path())?,
+        };
+        self.upgrade(
+            "update_deployment",
+            id,
+            &chart,
+            &values,
+            request.description.as_deref(),
+            request.timeout,
+            false,
+        )
+        .await?;
+        self.read_back(id).await
+    }
+
+    async fn delete_deployment(&self, id: &DeploymentId) -> Result<()> {
+        id.validate()?;
+        let _busy = self.busy(id)?;
+        let current = self.reader.require(id).await?;
+        if current.release.info.status.is_pending() {
+            return Err(Error::conflict(
+                Resource::Deployment,
+                id,
+                format!(
+                    "revision {} is {}: another operation is in progress, or a writer crashed \
+                     (then call recover_pending)",
+                    current.release.version, current.release.info.status
+                ),
+            ));
+        }
+        self.uninstall(id, None, "delete_deployment").await
+    }
+
+    async fn scale_deployment(
+        &self,
+        id: &DeploymentId,
+        request: ScaleRequest,
+    ) -> Result<Deployment> {
+        id.validate()?;
+        request.validate()?;
+        let _busy = self.busy(id)?;
+        let current = self.require_not_pending(id).await?;
+        let key = request
+            .key
+            .clone()
+            .or_else(|| current.scale_key().map(str::to_owned))
+            .unwrap_or_else(|| self.config.scale_key.clone());
+        let mut values = current.release.config.clone();
+        values.set_path(&key, request.replicas);
+        let scratch = tempfile::tempdir_in(self.tmp())
+            .map_err(|e| Error::backend(format!("scratch directory: {e}")))?;
+        let chart = self.resolve_current(&current, scratch.path())?;
+        // Render first: a chart that ignores the key is refused before anything is written.
+        let rendered = self
+            .upgrade(
+                "scale_deployment",
+                id,
+                &chart,
+                &values,
+                None,
+                request.timeout,
+                true,
+            )
+            .await?;
+        let rendered = release_from_stdout(&rendered)?;
+        let targets = scale_check(
+            &workloads(&rendered.manifest, &id.namespace),
+            request.replicas,
+        )
+        .map_err(|seen| {
+            Error::invalid(
+                "key",
+                format!(
+                    "chart {} ignores values key `{key}`: after setting it to {}, {seen}",
+                    current.release.chart_ref(),
+                    request.replicas
+                ),
+            )
+        })?;
+        let description = format!("Scale to {} replicas ({key})", request.replicas);
+        self.upgrade(
+            "scale_deployment",
+            id,
+            &chart,
+            &values,
+            Some(&description),
+            request.timeout,
+            false,
+        )
+        .await?;
+        // Verify against the live workloads, not just what helm said.
+        let live = workloads::read_all(&self.client, &targets).await?;
+        let wrong: Vec<String> = live
+            .iter()
+            .filter(|w| w.spec_replicas != i32::try_from(request.replicas).ok())
+            .map(|w| match w.spec_replicas {
+                Some(r) => format!("{} has {r}", w.reference.label()),
+                None => format!("{} is missing", w.reference.label()),
+            })
+            .collect();
+        if !wrong.is_empty() {
+            return Err(Error::backend(format!(
+                "scaled {id} to {} through `{key}`, but the live workloads disagree: {}",
+                request.replicas,
+                wrong.join(", ")
+            )));
+        }
+        self.read_back(id).await
+    }
+
+    async fn rollback_deployment(
+        &self,
+        id: &DeploymentId,
+        request: RollbackRequest,
+    ) -> Result<Deployment> {
+        id.validate()?;
+        request.validate()?;
+        let _busy = self.busy(id)?;
+        let metas = self
+            .reader
+            .list_meta(Some(&id.namespace), Some(&id.name))
+            .await?;
+        let Some(latest) = metas.iter().max_by_key(|m| m.revision) else {
+            return Err(Error::not_found(Resource::Deployment, id));
+        };
+        if latest.status.is_pending() {
+            return Err(Error::conflict(
+                Resource::Deployment,
+                id,
+                format!(
+                    "revision {} is {}: another operation is in progress, or a writer crashed \
+                     (then call recover_pending)",
+                    latest.revision, latest.status
+                ),
+            ));
+        }
+        let target = match request.revision {
+            Some(r) => r,
+            None => {
+                let prev = metas
+                    .iter()
+                    .filter(|m| m.revision < latest.revision)
+                    .map(|m| m.revision)
+                    .max();
+                prev.ok_or_else(|| {
+                    Error::not_found(
+                        Resource::Revision,
+                        format!("{id}: no revision before {}", latest.revision),
+                    )
+                })?
+            }
+        };
+        if !metas.iter().any(|m| m.revision == target) {
+            return Err(Error::not_found(
+                Resource::Revision,
+                revision_id(id, target),
+            ));
+        }
+        let waiting = self.waiting(request.timeout);
+        let args = rollback_args(
+            self.version.major,
+            &self.connection,
+            &id.name,
+            &id.namespace,
+            target,
+            waiting,
+            self.config.max_history,
+        );
+        if let Err(f) = self.run_helm(&args, waiting.timeout).await? {
+            return Err(self
+                .failure(f, "rollback_deployment", id, Some(target), waiting.timeout)
+                .await);
+        }
+        self.read_back(id).await
+    }
+
+    async fn deployment_status(&self, id: &DeploymentId) -> Result<StatusDetail> {
+        id.validate()?;
+        let current = self.reader.require(id).await?;
+        let live = self.live_workloads(&current).await?;
+        Ok(workloads::detail(
+            current.release.info.status.live_status(),
+            &current.release.info.description,
+            &live,
+        ))
+    }
+
+    async fn deployment_history(
+        &self,
+        id: &DeploymentId,
+        options: HistoryOptions,
+    ) -> Result<Vec<Revision>> {
+        id.validate()?;
+        if options.limit == Some(0) {
+            return Err(Error::invalid("limit", "must be at least 1"));
+        }
+        let all = self.reader.all_revisions(id).await?;
+        if all.is_empty() {
+            return Err(Error::not_found(Resource::Deployment, id));
+        }
+        let skip = options
+            .limit
+            .map_or(0, |l| all.len().saturating_sub(l as usize));
+        Ok(all
+            .iter()
+            .skip(skip)
+            .map(StoredRelease::to_revision)
+            .collect())
+    }
+
+    async fn deployment_logs(&self, id: &DeploymentId, options: &LogOptions) -> Result<Logs> {
+        id.validate()?;
+        options.validate()?;
+        let current = self.reader.require(id).await?;
+        let live = self.live_workloads(&current).await?;
+        workloads::logs(&self.client, &live, options).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::WorkloadKind;
+
+    fn wr(kind: WorkloadKind, name: &str, replicas: Option<i64>) -> WorkloadRef {
+        WorkloadRef {
+            kind,
+            namespace: "ns".into(),
+            name: name.into(),
+            replicas,
+        }
+    }
+
+    #[test]
+    fn scale_check_needs_a_workload_with_the_count() {
+        let refs = [
+            wr(WorkloadKind::Deployment, "web", Some(3)),
+            wr(WorkloadKind::Job, "migrate", None),
+        ];
+        assert_eq!(scale_check(&refs, 3).unwrap().len(), 1);
+        let e = scale_check(&refs, 5).unwrap_err();
+        assert_eq!(e, "rendered workloads have Deployment/web=3");
+        assert!(scale_check(&[wr(WorkloadKind::Job, "j", None)], 1)
+            .unwrap_err()
+            .contains("no Deployment"));
+    }
+
+    #[test]
+    fn tokens_round_trip_and_reject_junk() {
+        let t = encode_token("ns", "web");
+        assert_eq!(decode_token(&t).unwrap(), ("ns".into(), "web".into()));
+        assert!(decode_token("%%%").is_err());
+        assert!(
+            decode_token(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("x")).is_err()
+        );
+    }
+
+    #[test]
+    fn scale_keys_must_fit_a_label() {
+        assert_eq!(
+            scale_key_label("server.replicas").unwrap(),
+            "server.replicas"
+        );
+        assert!(scale_key_label("_x").is_err());
+        assert!(scale_key_label(&"a".repeat(64)).is_err());
+        let mut l = BTreeMap::new();
+        l.insert("o2dms.io/x".to_string(), "y".to_string());
+        assert!(user_label_check(&l).is_err());
+    }
+}
