@@ -337,3 +337,53 @@ async fn basic_auth() {
     );
     drop(registry);
 }
+
+/// A registry with token auth (the scheme Harbor, GHCR and Docker Hub use): the store
+/// answers the `WWW-Authenticate: Bearer` challenge with a token from the realm, using
+/// its basic credentials there, and works end to end; without credentials it is refused.
+#[tokio::test]
+async fn bearer_token_auth() {
+    let tokens = common::token::TokenServer::start("o2dms", "t0ken").await;
+    let registry = Registry::start_token_auth(&tokens);
+    let with = |creds: Option<(&str, &str)>| {
+        OciStore::new(
+            &format!("http://{}", registry.addr()),
+            "charts",
+            OciOptions {
+                transport: o2dms_store::TransportOptions {
+                    basic_auth: creds.map(|(u, p)| (u.to_string(), p.to_string())),
+                    ..Default::default()
+                },
+                use_catalog: true,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let tgz = chart_tgz("tok", "1.0.0", "t");
+    let err = with(None)
+        .put(PackageUpload::new(tgz.clone()))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("401"), "{err}");
+
+    let store = with(Some(("o2dms", "t0ken")));
+    let p = store.put(PackageUpload::new(tgz.clone())).await.unwrap();
+    assert_eq!(store.archive(&p.id).await.unwrap(), tgz);
+    let listed = with(Some(("o2dms", "t0ken")))
+        .list(&PackageFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.total,
+        Some(1),
+        "found through the catalog with a token"
+    );
+    store.delete(&p.id).await.unwrap();
+    assert_eq!(
+        store.get(&p.id).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert!(tokens.issued.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    drop(registry);
+}

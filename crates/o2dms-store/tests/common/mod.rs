@@ -3,6 +3,8 @@
 
 #![allow(dead_code, missing_docs)]
 
+pub mod token;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -156,6 +158,7 @@ pub struct Registry {
     pub port: u16,
     pub guard: ProcessGuard,
     _dir: tempfile::TempDir,
+    _extra: Option<tempfile::TempDir>,
 }
 
 fn registry_binary() -> PathBuf {
@@ -245,6 +248,23 @@ impl Registry {
         Registry::start_with(None, None)
     }
 
+    /// A registry that requires bearer tokens from `tokens`.
+    pub fn start_token_auth(tokens: &token::TokenServer) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("token-signer.pem");
+        std::fs::write(&bundle, &tokens.cert_pem).unwrap();
+        let auth = format!(
+            "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+            tokens.port,
+            token::SERVICE,
+            token::ISSUER,
+            bundle.display()
+        );
+        let mut r = Registry::start_inner(None, |_| auth.clone());
+        r._extra = Some(dir);
+        r
+    }
+
     /// A registry serving HTTPS with `tls`'s certificate.
     pub fn start_tls(tls: &TestTls) -> Registry {
         Registry::start_with(Some(tls), None)
@@ -256,6 +276,21 @@ impl Registry {
     }
 
     fn start_with(tls: Option<&TestTls>, basic: Option<(&str, &str)>) -> Registry {
+        Registry::start_inner(tls, |dir| match basic {
+            None => String::new(),
+            Some((user, password)) => {
+                let file = dir.join("htpasswd");
+                let hash = bcrypt::hash(password, 4).unwrap();
+                std::fs::write(&file, format!("{user}:{hash}\n")).unwrap();
+                format!(
+                    "auth:\n  htpasswd:\n    realm: o2dms-test\n    path: {}\n",
+                    file.display()
+                )
+            }
+        })
+    }
+
+    fn start_inner(tls: Option<&TestTls>, auth: impl Fn(&Path) -> String) -> Registry {
         let bin = registry_binary();
         for _ in 0..5 {
             let dir = tempfile::tempdir().unwrap();
@@ -263,17 +298,6 @@ impl Registry {
             let config = dir.path().join("config.yml");
             let storage = dir.path().join("storage");
             std::fs::create_dir_all(&storage).unwrap();
-            let auth = basic
-                .map(|(user, password)| {
-                    let file = dir.path().join("htpasswd");
-                    let hash = bcrypt::hash(password, 4).unwrap();
-                    std::fs::write(&file, format!("{user}:{hash}\n")).unwrap();
-                    format!(
-                        "auth:\n  htpasswd:\n    realm: o2dms-test\n    path: {}\n",
-                        file.display()
-                    )
-                })
-                .unwrap_or_default();
             std::fs::write(
                 &config,
                 format!(
@@ -285,7 +309,7 @@ impl Registry {
                         t.key.display()
                     ))
                     .unwrap_or_default()
-                ) + &auth,
+                ) + &auth(dir.path()),
             )
             .unwrap();
             let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
@@ -306,6 +330,7 @@ impl Registry {
                     port,
                     guard,
                     _dir: dir,
+                    _extra: None,
                 };
             }
             let mut log = String::new();
