@@ -111,6 +111,19 @@ struct Catalog {
     repositories: Option<Vec<String>>,
 }
 
+/// Manifests read at once while listing.
+const LIST_CONCURRENCY: usize = 8;
+
+/// Parses an `oci:name@version` id. OCI repository names are lowercase, so a name with
+/// capitals cannot be in the registry: NotFound, without asking it.
+fn parse_id(pid: &PackageId) -> Result<(String, String)> {
+    let (name, version) = id::parse(pid, Some(PREFIX))?;
+    if name.bytes().any(|c| c.is_ascii_uppercase()) {
+        return Err(Error::not_found(Resource::Package, pid));
+    }
+    Ok((name, version))
+}
+
 fn tag_of(version: &str) -> String {
     version.replace('+', "_")
 }
@@ -522,16 +535,20 @@ impl OciStore {
     }
 
     async fn versions(&self, name: &str) -> Result<Vec<Package>> {
-        let mut out = Vec::new();
-        for tag in self.tags(name).await? {
-            // Tags may disappear between the list and the read: skip those.
-            if let Some((manifest, _)) = self.manifest(name, &tag).await? {
-                if let Some(p) = self.package(name, &manifest).await? {
-                    out.push(p);
+        use futures::stream::{self, StreamExt as _, TryStreamExt as _};
+        let tags = self.tags(name).await?;
+        let found: Vec<Option<Package>> = stream::iter(tags)
+            .map(|tag| async move {
+                // Tags may disappear between the list and the read: skip those.
+                match self.manifest(name, &tag).await? {
+                    Some((manifest, _)) => self.package(name, &manifest).await,
+                    None => Ok(None),
                 }
-            }
-        }
-        Ok(out)
+            })
+            .buffered(LIST_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     async fn upload_blob(&self, name: &str, media: &str, bytes: &[u8]) -> Result<Descriptor> {
@@ -729,7 +746,7 @@ impl PackageStore for OciStore {
     }
 
     async fn get(&self, pid: &PackageId) -> Result<Package> {
-        let (name, version) = id::parse(pid, Some(PREFIX))?;
+        let (name, version) = parse_id(pid)?;
         let (manifest, _) = self
             .manifest(&name, &version)
             .await?
@@ -744,7 +761,7 @@ impl PackageStore for OciStore {
         filter.page.effective_limit()?;
         let names: BTreeSet<String> = match &filter.name {
             Some(n) => {
-                if id::check_name("name", n).is_err() {
+                if id::check_name("name", n).is_err() || n.bytes().any(|c| c.is_ascii_uppercase()) {
                     return order::paginate(Vec::new(), filter);
                 }
                 [n.clone()].into()
@@ -765,7 +782,7 @@ impl PackageStore for OciStore {
     }
 
     async fn delete(&self, pid: &PackageId) -> Result<()> {
-        let (name, version) = id::parse(pid, Some(PREFIX))?;
+        let (name, version) = parse_id(pid)?;
         let (manifest, digest) = self
             .manifest(&name, &version)
             .await?
@@ -802,7 +819,7 @@ impl PackageStore for OciStore {
     }
 
     async fn archive(&self, pid: &PackageId) -> Result<Vec<u8>> {
-        let (name, version) = id::parse(pid, Some(PREFIX))?;
+        let (name, version) = parse_id(pid)?;
         let (manifest, _) = self
             .manifest(&name, &version)
             .await?

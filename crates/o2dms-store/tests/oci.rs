@@ -136,6 +136,10 @@ async fn push_list_pull_delete() {
         store.get(&id("oci:du")).await.unwrap_err().kind(),
         ErrorKind::InvalidArgument
     );
+    assert_eq!(
+        store.get(&id("oci:DU@1.0.0")).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
 
     // Delete by manifest digest.
     store.delete(&p1.id).await.unwrap();
