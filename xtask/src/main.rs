@@ -1,5 +1,7 @@
 //! `cargo xtask`: the project's commands (conformance, cluster, bench).
 
+mod cluster;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -10,9 +12,14 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// A local Kubernetes cluster: up, status, down, provision.
+    Cluster(cluster::ClusterArgs),
+}
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Cluster(args) => cluster::run(args),
+    }
 }
