@@ -20,6 +20,7 @@ use crate::chart::{self, Index, IndexEntry};
 use crate::transport::{self, TransportOptions};
 use crate::{id, order, InstallSource, PackageStore};
 
+/// The default id prefix.
 const PREFIX: &str = "repo";
 
 /// Settings of an [`HttpRepoStore`].
@@ -34,6 +35,9 @@ pub struct HttpRepoOptions {
     pub index_ttl: Duration,
     /// Limits for validating downloaded archives.
     pub limits: o2dms_chart::Limits,
+    /// The id prefix, `repo` by default (`repo:name@version`). Give each repository its
+    /// own prefix to combine several in a [`MultiStore`](crate::MultiStore).
+    pub id_prefix: String,
 }
 
 impl Default for HttpRepoOptions {
@@ -43,11 +47,13 @@ impl Default for HttpRepoOptions {
             cache_dir: None,
             index_ttl: Duration::from_secs(10),
             limits: o2dms_chart::Limits::default(),
+            id_prefix: PREFIX.to_string(),
         }
     }
 }
 
-/// A read-only Helm chart repository over HTTP(S). Ids: `repo:name@version`.
+/// A read-only Helm chart repository over HTTP(S). Ids: `repo:name@version` (the prefix
+/// is configurable: [`HttpRepoOptions::id_prefix`]).
 #[derive(Debug)]
 pub struct HttpRepoStore {
     base: Url,
@@ -66,6 +72,7 @@ impl HttpRepoStore {
         let mut base = Url::parse(url)
             .map_err(|e| Error::invalid("chartRepository", format!("`{url}` is not a URL: {e}")))?;
         transport::check_scheme("chartRepository", &base, options.transport.plain_http)?;
+        id::check_prefix("id_prefix", &options.id_prefix)?;
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
@@ -178,7 +185,7 @@ impl HttpRepoStore {
             );
         }
         Ok(Package {
-            id: id::format(Some(PREFIX), &entry.name, &entry.version)?,
+            id: id::format(Some(&self.options.id_prefix), &entry.name, &entry.version)?,
             name: entry.name.clone(),
             version: entry.version.clone(),
             app_version: entry.app_version.clone(),
@@ -196,7 +203,7 @@ impl HttpRepoStore {
     }
 
     async fn entry(&self, pid: &PackageId) -> Result<IndexEntry> {
-        let (name, version) = id::parse(pid, Some(PREFIX))?;
+        let (name, version) = id::parse(pid, Some(&self.options.id_prefix))?;
         self.index()
             .await?
             .get(&name, &version)
@@ -237,7 +244,7 @@ impl PackageStore for HttpRepoStore {
     }
 
     fn owns(&self, pid: &PackageId) -> bool {
-        pid.as_str().starts_with("repo:")
+        id::has_prefix(pid, &self.options.id_prefix)
     }
 
     async fn put(&self, _upload: PackageUpload) -> Result<Package> {

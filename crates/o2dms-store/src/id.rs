@@ -6,6 +6,10 @@
 //! | [`HttpRepoStore`](crate::HttpRepoStore) | `repo:name@version` |
 //! | [`OciStore`](crate::OciStore) | `oci:name@version` |
 //!
+//! The remote stores' prefixes are configurable (`HttpRepoOptions::id_prefix`,
+//! `OciOptions::id_prefix`: lowercase letters, digits and `-`), so several repositories
+//! or registries can sit side by side in a `MultiStore`.
+//!
 //! A store given an id of another store's shape answers NotFound (the package is not
 //! in this store); an id with no `name@version` shape, or a name or version with
 //! characters no chart has, is InvalidArgument. Parsing never panics.
@@ -66,6 +70,31 @@ pub(crate) fn check_version(field: &str, version: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Checks a store's id prefix: 1 to 32 of `[a-z0-9-]`, starting with a letter.
+pub(crate) fn check_prefix(field: &str, prefix: &str) -> Result<()> {
+    let b = prefix.as_bytes();
+    if b.is_empty()
+        || b.len() > 32
+        || !b[0].is_ascii_lowercase()
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+    {
+        return Err(Error::invalid(
+            field,
+            format!("id prefix `{prefix}` must be 1 to 32 of lowercase letters, digits and '-', starting with a letter"),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `id` starts with `prefix:`.
+pub(crate) fn has_prefix(id: &PackageId, prefix: &str) -> bool {
+    id.as_str()
+        .strip_prefix(prefix)
+        .is_some_and(|rest| rest.starts_with(':'))
 }
 
 /// Splits an id of this store's shape: `prefix` is `None` for the local store (ids with

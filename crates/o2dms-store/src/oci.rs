@@ -35,6 +35,7 @@ use crate::chart;
 use crate::transport::{self, TransportOptions};
 use crate::{id, order, InstallSource, PackageStore};
 
+/// The default id prefix.
 const PREFIX: &str = "oci";
 /// Media type of the Helm config blob.
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
@@ -44,7 +45,7 @@ const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 const CREATED: &str = "org.opencontainers.image.created";
 
 /// Settings of an [`OciStore`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OciOptions {
     /// TLS, plain HTTP policy, credentials, limits.
     pub transport: TransportOptions,
@@ -54,9 +55,25 @@ pub struct OciOptions {
     pub use_catalog: bool,
     /// Limits for validating uploaded and pulled archives.
     pub limits: o2dms_chart::Limits,
+    /// The id prefix, `oci` by default (`oci:name@version`). Give each registry its own
+    /// prefix to combine several in a [`MultiStore`](crate::MultiStore).
+    pub id_prefix: String,
 }
 
-/// A chart store in an OCI registry. Ids: `oci:name@version`.
+impl Default for OciOptions {
+    fn default() -> Self {
+        OciOptions {
+            transport: TransportOptions::default(),
+            charts: Vec::new(),
+            use_catalog: false,
+            limits: o2dms_chart::Limits::default(),
+            id_prefix: PREFIX.to_string(),
+        }
+    }
+}
+
+/// A chart store in an OCI registry. Ids: `oci:name@version` (the prefix is
+/// configurable: [`OciOptions::id_prefix`]).
 #[derive(Debug)]
 pub struct OciStore {
     base: Url,
@@ -116,8 +133,8 @@ const LIST_CONCURRENCY: usize = 8;
 
 /// Parses an `oci:name@version` id. OCI repository names are lowercase, so a name with
 /// capitals cannot be in the registry: NotFound, without asking it.
-fn parse_id(pid: &PackageId) -> Result<(String, String)> {
-    let (name, version) = id::parse(pid, Some(PREFIX))?;
+fn parse_id(pid: &PackageId, prefix: &str) -> Result<(String, String)> {
+    let (name, version) = id::parse(pid, Some(prefix))?;
     if name.bytes().any(|c| c.is_ascii_uppercase()) {
         return Err(Error::not_found(Resource::Package, pid));
     }
@@ -176,6 +193,7 @@ impl OciStore {
                 format!("`{namespace}` is not an OCI repository path (lowercase, digits, '.', '_', '-', '/')"),
             ));
         }
+        id::check_prefix("id_prefix", &options.id_prefix)?;
         for name in &options.charts {
             id::check_name("charts", name)?;
         }
@@ -439,7 +457,7 @@ impl OciStore {
             Value::from(self.reference(name)),
         );
         Ok(Some(Package {
-            id: id::format(Some(PREFIX), &config.name, &config.version)?,
+            id: id::format(Some(&self.options.id_prefix), &config.name, &config.version)?,
             name: config.name,
             version: config.version,
             app_version: config.app_version,
@@ -665,7 +683,7 @@ impl PackageStore for OciStore {
     }
 
     fn owns(&self, pid: &PackageId) -> bool {
-        pid.as_str().starts_with("oci:")
+        id::has_prefix(pid, &self.options.id_prefix)
     }
 
     async fn put(&self, upload: PackageUpload) -> Result<Package> {
@@ -688,7 +706,7 @@ impl PackageStore for OciStore {
             }
             return Err(Error::already_exists(
                 Resource::Package,
-                id::format(Some(PREFIX), &c.name, &c.version)?,
+                id::format(Some(&self.options.id_prefix), &c.name, &c.version)?,
             ));
         }
         let config_bytes = serde_json::to_vec(&c.config_json())
@@ -746,7 +764,7 @@ impl PackageStore for OciStore {
     }
 
     async fn get(&self, pid: &PackageId) -> Result<Package> {
-        let (name, version) = parse_id(pid)?;
+        let (name, version) = parse_id(pid, &self.options.id_prefix)?;
         let (manifest, _) = self
             .manifest(&name, &version)
             .await?
@@ -782,7 +800,7 @@ impl PackageStore for OciStore {
     }
 
     async fn delete(&self, pid: &PackageId) -> Result<()> {
-        let (name, version) = parse_id(pid)?;
+        let (name, version) = parse_id(pid, &self.options.id_prefix)?;
         let (manifest, digest) = self
             .manifest(&name, &version)
             .await?
@@ -819,7 +837,7 @@ impl PackageStore for OciStore {
     }
 
     async fn archive(&self, pid: &PackageId) -> Result<Vec<u8>> {
-        let (name, version) = parse_id(pid)?;
+        let (name, version) = parse_id(pid, &self.options.id_prefix)?;
         let (manifest, _) = self
             .manifest(&name, &version)
             .await?

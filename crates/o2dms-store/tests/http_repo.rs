@@ -229,6 +229,16 @@ async fn multi_store_routes_and_merges() {
     let multi = MultiStore::new(vec![
         Arc::new(LocalDirStore::open(local_dir.path()).unwrap()),
         Arc::new(HttpRepoStore::new(&server.url(), HttpRepoOptions::default()).unwrap()),
+        Arc::new(
+            HttpRepoStore::new(
+                &server.url(),
+                HttpRepoOptions {
+                    id_prefix: "mirror".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap(),
+        ),
     ])
     .unwrap();
     let du_local = chart_tgz("du", "1.0.0", "local");
@@ -241,7 +251,16 @@ async fn multi_store_routes_and_merges() {
 
     let all = multi.list(&PackageFilter::default()).await.unwrap();
     let ids: Vec<_> = all.items.iter().map(|p| p.id.to_string()).collect();
-    assert_eq!(ids, ["du@1.0.0", "repo:du@1.0.0", "repo:zz@1.0.0"]);
+    assert_eq!(
+        ids,
+        [
+            "du@1.0.0",
+            "mirror:du@1.0.0",
+            "repo:du@1.0.0",
+            "mirror:zz@1.0.0",
+            "repo:zz@1.0.0"
+        ]
+    );
     // Pages of one item still see each package exactly once (same name@version twice).
     let mut filter = PackageFilter {
         name: None,
@@ -250,7 +269,7 @@ async fn multi_store_routes_and_merges() {
     let mut seen = Vec::new();
     loop {
         let page = multi.list(&filter).await.unwrap();
-        assert_eq!(page.total, Some(3));
+        assert_eq!(page.total, Some(5));
         seen.extend(page.items.into_iter().map(|p| p.id.to_string()));
         match page.continue_token {
             Some(t) => filter.page.continue_token = Some(t),
@@ -272,10 +291,22 @@ async fn multi_store_routes_and_merges() {
         multi.delete(&id("repo:du@1.0.0")).await.unwrap_err().kind(),
         ErrorKind::Unsupported
     );
+    assert_eq!(
+        multi.archive(&id("mirror:du@1.0.0")).await.unwrap(),
+        du_remote
+    );
     multi.delete(&id("du@1.0.0")).await.unwrap();
     assert_eq!(
         multi.list(&PackageFilter::default()).await.unwrap().total,
-        Some(2)
+        Some(4)
+    );
+    let bad = HttpRepoOptions {
+        id_prefix: "Not A Prefix".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        HttpRepoStore::new(&server.url(), bad).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
     );
     drop(server);
 }
