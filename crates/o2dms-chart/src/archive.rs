@@ -291,6 +291,9 @@ impl<'a> Walk<'a> {
                 reason: "a file must have a name".to_string(),
             });
         };
+        if !is_dir && components.len() == 1 {
+            return Err(ArchiveError::NotInTopLevelDirectory { path: shown });
+        }
         match &self.top {
             None => self.top = Some(top.to_string()),
             Some(first) if first != top => {
@@ -303,9 +306,6 @@ impl<'a> Walk<'a> {
         }
         if is_dir {
             return Ok(());
-        }
-        if components.len() == 1 {
-            return Err(ArchiveError::NotInTopLevelDirectory { path: shown });
         }
         if !self.seen.insert(path.clone()) {
             return Err(ArchiveError::DuplicateEntry { path: shown });
