@@ -211,29 +211,51 @@ impl HttpRepoStore {
             .ok_or_else(|| Error::not_found(Resource::Package, pid))
     }
 
-    async fn download(&self, pid: &PackageId) -> Result<(Vec<u8>, String)> {
-        let entry = self.entry(pid).await?;
+    /// Checks bytes claimed to be `entry`'s archive (from `source`): the index digest (when
+    /// it has one), validation as an untrusted chart, and name and version. Returns the
+    /// bytes and their hex digest.
+    async fn verified(
+        &self,
+        entry: IndexEntry,
+        bytes: Vec<u8>,
+        source: String,
+    ) -> Result<(Vec<u8>, String)> {
+        let limits = self.options.limits;
+        tokio::task::spawn_blocking(move || {
+            let digest = chart::sha256_hex(&bytes);
+            if !entry.digest.is_empty() && !chart::same_digest(&entry.digest, &digest) {
+                return Err(Error::backend(format!(
+                    "{source}: digest sha256:{digest} does not match the index's {}",
+                    chart::prefixed_digest(&entry.digest)
+                )));
+            }
+            let c = chart::validate(&bytes, &limits)
+                .map_err(|e| Error::backend(format!("{source}: not a valid chart: {e}")))?;
+            if c.name != entry.name || c.version != entry.version {
+                return Err(Error::backend(format!(
+                    "{source}: archive holds {}@{}, the index says {}@{}",
+                    c.name, c.version, entry.name, entry.version
+                )));
+            }
+            Ok((bytes, digest))
+        })
+        .await
+        .map_err(|e| Error::backend(format!("verification task failed: {e}")))?
+    }
+
+    async fn download(&self, entry: IndexEntry) -> Result<(Vec<u8>, String)> {
         let url = self.chart_url(&entry)?;
         let bytes = self.fetch(url.clone(), "urls").await?;
-        let digest = chart::sha256_hex(&bytes);
-        if !entry.digest.is_empty() && !chart::same_digest(&entry.digest, &digest) {
-            return Err(Error::backend(format!(
-                "{url}: digest sha256:{digest} does not match the index's {}",
-                chart::prefixed_digest(&entry.digest)
-            )));
-        }
-        let c = chart::validate(&bytes, &self.options.limits).map_err(|e| {
-            Error::backend(format!(
-                "{url}: the repository served an invalid chart: {e}"
-            ))
-        })?;
-        if c.name != entry.name || c.version != entry.version {
-            return Err(Error::backend(format!(
-                "{url}: archive holds {}@{}, the index says {}@{}",
-                c.name, c.version, entry.name, entry.version
-            )));
-        }
-        Ok((bytes, digest))
+        self.verified(entry, bytes, url.to_string()).await
+    }
+
+    fn cache_path(&self, hex_digest: &str) -> PathBuf {
+        self.cache_dir.join(format!(
+            "{}.tgz",
+            hex_digest
+                .trim_start_matches("sha256:")
+                .to_ascii_lowercase()
+        ))
     }
 }
 
@@ -284,12 +306,27 @@ impl PackageStore for HttpRepoStore {
     }
 
     async fn archive(&self, pid: &PackageId) -> Result<Vec<u8>> {
-        Ok(self.download(pid).await?.0)
+        let entry = self.entry(pid).await?;
+        Ok(self.download(entry).await?.0)
     }
 
     async fn install_source(&self, pid: &PackageId) -> Result<InstallSource> {
-        let (bytes, digest) = self.download(pid).await?;
-        let path = self.cache_dir.join(format!("{digest}.tgz"));
+        let entry = self.entry(pid).await?;
+        // A cached copy (named by digest) is reused after the same checks as a download.
+        if !entry.digest.is_empty() {
+            let path = self.cache_path(&entry.digest);
+            if let Ok(bytes) = tokio::fs::read(&path).await {
+                let source = path.display().to_string();
+                match self.verified(entry.clone(), bytes, source).await {
+                    Ok(_) => return Ok(InstallSource::Archive { path }),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cached archive rejected; downloading again")
+                    }
+                }
+            }
+        }
+        let (bytes, digest) = self.download(entry).await?;
+        let path = self.cache_path(&digest);
         let dir = self.cache_dir.clone();
         let target = path.clone();
         tokio::task::spawn_blocking(move || -> Result<()> {

@@ -310,3 +310,36 @@ async fn multi_store_routes_and_merges() {
     );
     drop(server);
 }
+
+/// install_source reuses a verified cached copy, and replaces a tampered one.
+#[tokio::test]
+async fn install_source_cache_is_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalDirStore::open(dir.path()).unwrap();
+    let tgz = chart_tgz("du", "1.0.0", "a");
+    local.put(PackageUpload::new(tgz.clone())).await.unwrap();
+    let server = StaticServer::start(dir.path());
+    let cache = tempfile::tempdir().unwrap();
+    let repo = HttpRepoStore::new(
+        &server.url(),
+        HttpRepoOptions {
+            cache_dir: Some(cache.path().to_path_buf()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let pid = id("repo:du@1.0.0");
+    let InstallSource::Archive { path } = repo.install_source(&pid).await.unwrap() else {
+        panic!("expected an archive")
+    };
+    assert_eq!(path, cache.path().join(format!("{}.tgz", sha256_hex(&tgz))));
+    // Served from the cache once the server is gone.
+    drop(server);
+    assert_eq!(
+        repo.install_source(&pid).await.unwrap(),
+        InstallSource::Archive { path: path.clone() }
+    );
+    // A tampered cache file is not used (and the repository is unreachable now).
+    std::fs::write(&path, b"tampered").unwrap();
+    assert!(repo.install_source(&pid).await.is_err());
+}
