@@ -186,4 +186,19 @@ mod tests {
             ErrorKind::InvalidArgument
         );
     }
+
+    proptest::proptest! {
+        /// Any printable id: parsing never panics, and whatever parses formats back to
+        /// the same id.
+        #[test]
+        fn parsing_never_panics_and_round_trips(s in "(oci:|repo:|x-1:)?[a-zA-Z0-9._@:/-]{1,12}@[a-zA-Z0-9.+_@-]{1,12}|[!-~]{1,80}", prefix in "(oci|repo|x-1)") {
+            if let Ok(pid) = PackageId::new(s) {
+                for p in [None, Some(prefix.as_str())] {
+                    if let Ok((name, version)) = parse(&pid, p) {
+                        proptest::prop_assert_eq!(format(p, &name, &version).unwrap(), pid.clone());
+                    }
+                }
+            }
+        }
+    }
 }

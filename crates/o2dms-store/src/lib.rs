@@ -5,8 +5,8 @@
 //! | store | holds | ids | writes |
 //! | --- | --- | --- | --- |
 //! | [`LocalDirStore`] (default) | `<dir>/<name>-<version>.tgz` + a Helm-compatible `index.yaml` | `name@version` | put, delete |
-//! | [`HttpRepoStore`] | a Helm chart repository over HTTP(S) (`chartRepository`) | `repo:name@version` | read-only: put and delete are Unsupported |
-//! | [`OciStore`] | an OCI registry, one repository per chart, tags = versions | `oci:name@version` | put (push), delete (manifest by digest) |
+//! | [`HttpRepoStore`] | a Helm chart repository over HTTP(S) (`chartRepository`) | `repo:name@version` (prefix configurable) | read-only: put and delete are Unsupported |
+//! | [`OciStore`] | an OCI registry, one repository per chart, tags = versions | `oci:name@version` (prefix configurable) | put (push), delete (manifest by digest) |
 //!
 //! [`MultiStore`] puts several behind one: uploads to the first, every other call to the
 //! store whose id it is, and a merged list.
