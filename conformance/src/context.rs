@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use o2dms_core::{
-    CreateDeployment, DeletePackageOptions, Deployment, DeploymentId, DmsAdapter, Error,
-    ErrorKind, OperationEvent, Package, PackageId, PackageUpload, Values,
+    CreateDeployment, DeletePackageOptions, Deployment, DeploymentId, DmsAdapter, Error, ErrorKind,
+    OperationEvent, Package, PackageId, PackageUpload, Values,
 };
 use tokio::sync::broadcast;
 
@@ -186,9 +186,8 @@ impl Context {
     /// Deletes everything tracked (deployments, then packages); NotFound is fine.
     /// Returns the problems met.
     pub async fn cleanup(&self, adapter: &dyn DmsAdapter) -> Vec<String> {
-        let tracked = std::mem::take(
-            &mut *self.tracked.lock().unwrap_or_else(PoisonError::into_inner),
-        );
+        let tracked =
+            std::mem::take(&mut *self.tracked.lock().unwrap_or_else(PoisonError::into_inner));
         let mut problems = Vec::new();
         for id in tracked.deployments.iter().rev() {
             match adapter.delete_deployment(id).await {

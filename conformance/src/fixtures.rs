@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use o2dms_core::{
-    DmsAdapter, ErrorKind, PackageFilter, PackageId, PackageUpload, PageRequest,
-};
+use o2dms_core::{DmsAdapter, ErrorKind, PackageFilter, PackageId, PackageUpload, PageRequest};
 use serde::{Deserialize, Serialize};
 
 /// A fixture chart's role in the catalogue.
@@ -231,7 +229,10 @@ pub fn hostile_archive(kind: Hostile, name: &str, bomb_bytes: u64) -> Vec<u8> {
             let data: &[u8] = if h.entry_type().is_file() { body } else { &[] };
             b.append(&h, data).expect("in memory");
         }
-        b.into_inner().expect("in memory").finish().expect("in memory")
+        b.into_inner()
+            .expect("in memory")
+            .finish()
+            .expect("in memory")
     };
     let entry = |kind: tar::EntryType, path: &str, size: u64| {
         let mut h = header(kind, size);
@@ -264,15 +265,15 @@ pub fn hostile_archive(kind: Hostile, name: &str, bomb_bytes: u64) -> Vec<u8> {
         }
         Hostile::MissingChartYaml => {
             let values = b"replicaCount: 1\n";
-            tgz([(format!("{name}/values.yaml").as_str(), &values[..])])
-                .expect("in memory")
+            tgz([(format!("{name}/values.yaml").as_str(), &values[..])]).expect("in memory")
         }
         Hostile::MalformedChartYaml => {
             let bad = b"apiVersion: v2\nname: [unclosed\nversion: {\n\t- :\n";
             tgz([(format!("{name}/Chart.yaml").as_str(), &bad[..])]).expect("in memory")
         }
-        Hostile::NotGzip => b"this is not a gzip archive, just text pretending to be a chart"
-            .repeat(8),
+        Hostile::NotGzip => {
+            b"this is not a gzip archive, just text pretending to be a chart".repeat(8)
+        }
         Hostile::DecompressionBomb => bomb(name, &chart, bomb_bytes),
     }
 }
@@ -330,7 +331,8 @@ fn deflate_piece(data: &[u8], flush: flate2::FlushCompress) -> Vec<u8> {
             .compress_vec(&data[consumed..], &mut out, flush)
             .expect("deflate in memory");
         let all_in = usize::try_from(c.total_in()).unwrap_or(0) == data.len();
-        let finished = flush != flate2::FlushCompress::Finish || status == flate2::Status::StreamEnd;
+        let finished =
+            flush != flate2::FlushCompress::Finish || status == flate2::Status::StreamEnd;
         if all_in && out.len() < out.capacity() && finished {
             return out;
         }
@@ -397,7 +399,10 @@ impl Fixtures {
                         Ok(p.id)
                     }
                     Err(e)
-                        if matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::Unsupported) =>
+                        if matches!(
+                            e.kind(),
+                            ErrorKind::AlreadyExists | ErrorKind::Unsupported
+                        ) =>
                     {
                         find(adapter, &chart.name, &chart.version)
                             .await
@@ -469,7 +474,10 @@ mod tests {
         assert!(archive.len() < 64 * 1024, "{} bytes", archive.len());
         let e = entries(&archive);
         assert_eq!(e[0].0, "boom/Chart.yaml");
-        assert_eq!(e[1], ("boom/templates/spaces.yaml".to_owned(), 3 * 1024 * 1024));
+        assert_eq!(
+            e[1],
+            ("boom/templates/spaces.yaml".to_owned(), 3 * 1024 * 1024)
+        );
         // The CRC and length are right: reading to the end checks them.
         let mut all = Vec::new();
         flate2::read::GzDecoder::new(&archive[..])
@@ -501,9 +509,16 @@ mod tests {
             let want = if f == Fixture::WebV2 { "web" } else { f.dir() };
             assert_eq!(chart.name, want);
             let e = entries(&chart.archive);
-            assert!(e.iter().all(|(p, _)| p.starts_with(&format!("{want}/"))), "{e:?}");
+            assert!(
+                e.iter().all(|(p, _)| p.starts_with(&format!("{want}/"))),
+                "{e:?}"
+            );
             assert!(e.iter().any(|(p, _)| p == &format!("{want}/Chart.yaml")));
-            assert_eq!(package_chart_dir(&dir.join(f.dir())).unwrap(), chart, "deterministic");
+            assert_eq!(
+                package_chart_dir(&dir.join(f.dir())).unwrap(),
+                chart,
+                "deterministic"
+            );
         }
     }
 

@@ -22,6 +22,8 @@ mod check;
 mod context;
 mod docs;
 mod fixtures;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod report;
 mod runner;
 mod scenario;
@@ -32,8 +34,8 @@ pub use check::{describe_error, ensure, ensure_eq, Failure, ResultExt};
 pub use context::{Context, EventSource};
 pub use docs::catalogue_markdown;
 pub use fixtures::{
-    chart_name_version, hostile_archive, package_chart_dir, tgz, tiny_chart, Fixture,
-    FixtureChart, Fixtures, Hostile,
+    chart_name_version, hostile_archive, package_chart_dir, tgz, tiny_chart, Fixture, FixtureChart,
+    Fixtures, Hostile,
 };
 pub use report::{
     AdapterReport, Counts, Outcome, Report, ScenarioReport, SuiteReport, Totals, SCHEMA_VERSION,

@@ -271,7 +271,9 @@ impl Report {
             }
             report.add_test_suite(suite);
         }
-        report.to_string().expect("a JUnit report always serializes")
+        report
+            .to_string()
+            .expect("a JUnit report always serializes")
     }
 
     /// A table of every scenario and the totals, for a person.
@@ -294,7 +296,11 @@ impl Report {
                 .unwrap_or_default(),
         );
         let width = self.scenarios.iter().map(|s| s.id.len()).max().unwrap_or(8);
-        let _ = writeln!(out, "{:<13} {:>9}  {:<width$}  MESSAGE", "OUTCOME", "TIME", "SCENARIO");
+        let _ = writeln!(
+            out,
+            "{:<13} {:>9}  {:<width$}  MESSAGE",
+            "OUTCOME", "TIME", "SCENARIO"
+        );
         for s in &self.scenarios {
             let _ = writeln!(
                 out,

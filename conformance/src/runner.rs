@@ -272,8 +272,7 @@ async fn run_one(
         Ok(Ok(Err(Failure::NotSupported(reason)))) => Outcome::NotSupported { reason },
         Ok(Ok(Err(Failure::Skipped(reason)))) => Outcome::Skipped { reason },
     };
-    let problems = match tokio::time::timeout(settings.cleanup_timeout, cx.cleanup(adapter)).await
-    {
+    let problems = match tokio::time::timeout(settings.cleanup_timeout, cx.cleanup(adapter)).await {
         Ok(p) => p,
         Err(_) => vec![format!(
             "cleanup did not finish within {:?}",

@@ -121,12 +121,15 @@ impl Settings {
             return Err("concurrency must be at least 1".into());
         }
         if self.page_size == 0 || self.pagination_items <= self.page_size {
-            return Err("pagination_items must be more than page_size, and page_size at least 1".into());
+            return Err(
+                "pagination_items must be more than page_size, and page_size at least 1".into(),
+            );
         }
         if let Some(p) = &self.namespace_prefix {
             let ok = !p.is_empty()
                 && p.len() <= 40
-                && p.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+                && p.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
                 && p.as_bytes()[0].is_ascii_lowercase();
             if !ok {
                 return Err(format!(

@@ -21,17 +21,29 @@ async fn mock_passes_the_whole_catalogue() {
     eprintln!("whole catalogue against the mock: {took:?}");
     report.assert_passed();
     for s in &report.scenarios {
-        assert_eq!(s.outcome, Outcome::Passed, "{} did not pass: {}", s.id, s.message);
+        assert_eq!(
+            s.outcome,
+            Outcome::Passed,
+            "{} did not pass: {}",
+            s.id,
+            s.message
+        );
     }
     assert!(report.scenarios.len() >= 40);
-    assert!(took.as_secs_f64() < 5.0, "the catalogue took {took:?} against the mock");
+    assert!(
+        took.as_secs_f64() < 5.0,
+        "the catalogue took {took:?} against the mock"
+    );
 }
 
 #[tokio::test]
 async fn without_an_event_source_events_are_not_supported() {
     let mock = common::mock();
     let mut settings = common::settings();
-    settings.only = vec!["events.*".into(), "lifecycle.get_missing_is_not_found".into()];
+    settings.only = vec![
+        "events.*".into(),
+        "lifecycle.get_missing_is_not_found".into(),
+    ];
     let report = o2dms_conformance::run(&mock, settings).await;
     report.assert_passed();
     for s in report.scenarios.iter().filter(|s| s.group == "events") {
@@ -43,7 +55,10 @@ async fn without_an_event_source_events_are_not_supported() {
         );
     }
     assert_eq!(
-        report.scenario("lifecycle.get_missing_is_not_found").unwrap().outcome,
+        report
+            .scenario("lifecycle.get_missing_is_not_found")
+            .unwrap()
+            .outcome,
         Outcome::Passed
     );
     assert!(matches!(

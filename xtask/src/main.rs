@@ -2,6 +2,8 @@
 
 mod cluster;
 
+mod conformance;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -13,6 +15,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the conformance suite against an adapter and write its reports.
+    Conformance(conformance::ConformanceArgs),
     /// A local Kubernetes cluster: up, status, down, provision.
     Cluster(cluster::ClusterArgs),
 }
@@ -20,6 +24,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Conformance(args) => conformance::run(args),
         Command::Cluster(args) => cluster::run(args),
     }
 }

@@ -140,26 +140,42 @@ async fn refused_create(
         .await
         .expect_invalid(field, &format!("create_deployment with a bad `{field}`"))?;
     if id.validate().is_ok() {
-        a.get_deployment(&id)
-            .await
-            .expect_kind(ErrorKind::NotFound, "get_deployment after the refused create")?;
-        ensure_eq("names listed after the refused create", &Vec::<String>::new(), &names_in(a, &id.namespace).await?)?;
+        a.get_deployment(&id).await.expect_kind(
+            ErrorKind::NotFound,
+            "get_deployment after the refused create",
+        )?;
+        ensure_eq(
+            "names listed after the refused create",
+            &Vec::<String>::new(),
+            &names_in(a, &id.namespace).await?,
+        )?;
     }
     Ok(())
 }
 
 fn web_request(cx: &Context, name: &str) -> Result<CreateDeployment, crate::Failure> {
-    Ok(CreateDeployment::new(cx.id(name), cx.package(Fixture::Web)?))
+    Ok(CreateDeployment::new(
+        cx.id(name),
+        cx.package(Fixture::Web)?,
+    ))
 }
 
 async fn bad_name(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     refused_create(a, cx, web_request(cx, "Bad_Name")?, "name").await?;
-    ensure_eq("names listed", &Vec::<String>::new(), &names_in(a, cx.namespace()).await?)
+    ensure_eq(
+        "names listed",
+        &Vec::<String>::new(),
+        &names_in(a, cx.namespace()).await?,
+    )
 }
 
 async fn name_too_long(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     refused_create(a, cx, web_request(cx, &"n".repeat(54))?, "name").await?;
-    ensure_eq("names listed", &Vec::<String>::new(), &names_in(a, cx.namespace()).await?)
+    ensure_eq(
+        "names listed",
+        &Vec::<String>::new(),
+        &names_in(a, cx.namespace()).await?,
+    )
 }
 
 async fn bad_namespace(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
@@ -170,7 +186,12 @@ async fn bad_namespace(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     ensure(
         !all.iter().any(|d| d.id.name == name),
         format!("no deployment named {name} anywhere"),
-        || format!("{:?}", all.iter().filter(|d| d.id.name == name).collect::<Vec<_>>()),
+        || {
+            format!(
+                "{:?}",
+                all.iter().filter(|d| d.id.name == name).collect::<Vec<_>>()
+            )
+        },
     )
 }
 
@@ -179,19 +200,40 @@ async fn bad_label_key(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 }
 
 async fn reserved_label_key(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    refused_create(a, cx, web_request(cx, "app")?.label("owner", "me"), "labels").await
+    refused_create(
+        a,
+        cx,
+        web_request(cx, "app")?.label("owner", "me"),
+        "labels",
+    )
+    .await
 }
 
 async fn bad_label_value(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    refused_create(a, cx, web_request(cx, "app")?.label("tier", "not valid!"), "labels").await
+    refused_create(
+        a,
+        cx,
+        web_request(cx, "app")?.label("tier", "not valid!"),
+        "labels",
+    )
+    .await
 }
 
 fn nan_values() -> Values {
-    Values::from_pairs([("conformance", Value::Map([("x".to_owned(), Value::Float(f64::NAN))].into()))])
+    Values::from_pairs([(
+        "conformance",
+        Value::Map([("x".to_owned(), Value::Float(f64::NAN))].into()),
+    )])
 }
 
 async fn non_finite_value(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    refused_create(a, cx, web_request(cx, "app")?.values(nan_values()), "values").await
+    refused_create(
+        a,
+        cx,
+        web_request(cx, "app")?.values(nan_values()),
+        "values",
+    )
+    .await
 }
 
 async fn values_too_deep(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
@@ -204,11 +246,23 @@ async fn values_too_deep(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 }
 
 async fn bad_scale_key(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    refused_create(a, cx, web_request(cx, "app")?.scale_key("a..b"), "scale_key").await
+    refused_create(
+        a,
+        cx,
+        web_request(cx, "app")?.scale_key("a..b"),
+        "scale_key",
+    )
+    .await
 }
 
 async fn zero_timeout(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    refused_create(a, cx, web_request(cx, "app")?.timeout(Duration::ZERO), "timeout").await
+    refused_create(
+        a,
+        cx,
+        web_request(cx, "app")?.timeout(Duration::ZERO),
+        "timeout",
+    )
+    .await
 }
 
 async fn update_bad_values(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
@@ -222,7 +276,11 @@ async fn update_bad_values(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
         .await
         .expect_invalid("values", "update_deployment with a NaN")?;
     let g = get(a, &cx.id("app")).await?;
-    ensure_eq("(revision, values) after the refused update", &(1, v1), &(g.revision, g.values))
+    ensure_eq(
+        "(revision, values) after the refused update",
+        &(1, v1),
+        &(g.revision, g.values),
+    )
 }
 
 async fn revision_zero(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
@@ -234,17 +292,28 @@ async fn revision_zero(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     a.rollback_deployment(&cx.id("app"), req)
         .await
         .expect_invalid("revision", "rollback_deployment to revision 0")?;
-    ensure_eq("revision after the refused rollback", &1, &get(a, &cx.id("app")).await?.revision)
+    ensure_eq(
+        "revision after the refused rollback",
+        &1,
+        &get(a, &cx.id("app")).await?.revision,
+    )
 }
 
 async fn replicas_over_bound(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let v1 = vals(r#"{"replicaCount":1}"#);
     cx.deploy(a, "app", Fixture::Web, v1.clone()).await?;
-    a.scale_deployment(&cx.id("app"), ScaleRequest::to(o2dms_core::validate::MAX_REPLICAS + 1))
-        .await
-        .expect_invalid("replicas", "scale_deployment over the bound")?;
+    a.scale_deployment(
+        &cx.id("app"),
+        ScaleRequest::to(o2dms_core::validate::MAX_REPLICAS + 1),
+    )
+    .await
+    .expect_invalid("replicas", "scale_deployment over the bound")?;
     let g = get(a, &cx.id("app")).await?;
-    ensure_eq("(revision, values) after the refused scale", &(1, v1), &(g.revision, g.values))
+    ensure_eq(
+        "(revision, values) after the refused scale",
+        &(1, v1),
+        &(g.revision, g.values),
+    )
 }
 
 async fn page_limit_zero(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {

@@ -28,7 +28,12 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 
 /// Runs `writers` concurrent merge updates, each setting its own key to `round`;
 /// returns the keys whose update succeeded.
-async fn round(a: &dyn DmsAdapter, cx: &Context, writers: u32, round: u32) -> Result<Vec<String>, Failure> {
+async fn round(
+    a: &dyn DmsAdapter,
+    cx: &Context,
+    writers: u32,
+    round: u32,
+) -> Result<Vec<String>, Failure> {
     let id = cx.id("app");
     let updates = (0..writers).map(|w| {
         let id = id.clone();
@@ -55,15 +60,23 @@ async fn round(a: &dyn DmsAdapter, cx: &Context, writers: u32, round: u32) -> Re
             }
         }
     }
-    ensure(!ok.is_empty(), "at least one of the concurrent writers to succeed", || {
-        "every writer got Conflict".into()
-    })?;
+    ensure(
+        !ok.is_empty(),
+        "at least one of the concurrent writers to succeed",
+        || "every writer got Conflict".into(),
+    )?;
     Ok(ok)
 }
 
 async fn two_writers(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let id = cx.id("app");
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"conformance":{"base":true}}"#)).await?;
+    cx.deploy(
+        a,
+        "app",
+        Fixture::Web,
+        vals(r#"{"conformance":{"base":true}}"#),
+    )
+    .await?;
     let mut revision = 1;
     for r in 1..=cx.settings().repeat {
         let ok = round(a, cx, 2, r).await?;
@@ -77,7 +90,11 @@ async fn two_writers(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
                 &g.values.get_path(&format!("conformance.{key}")),
             )?;
         }
-        ensure_eq("conformance.base (from create)", &Some(&Value::Bool(true)), &g.values.get_path("conformance.base"))?;
+        ensure_eq(
+            "conformance.base (from create)",
+            &Some(&Value::Bool(true)),
+            &g.values.get_path("conformance.base"),
+        )?;
     }
     Ok(())
 }
@@ -92,7 +109,11 @@ async fn history_consistent(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult 
     let h = history(a, &id).await?;
     let n = numbers(&h);
     let first = n.first().copied().unwrap_or(1);
-    ensure_eq("history revisions (contiguous, ascending)", &(first..=revision).collect::<Vec<u32>>(), &n)?;
+    ensure_eq(
+        "history revisions (contiguous, ascending)",
+        &(first..=revision).collect::<Vec<u32>>(),
+        &n,
+    )?;
     let current: Vec<u32> = h
         .iter()
         .filter(|r| r.status != DeploymentStatus::Superseded)

@@ -100,7 +100,11 @@ async fn expect_op(
                         ))
                     }
                     (phase, Some(op_id)) => {
-                        ensure(op_id == e.operation_id, "the end to share Started's operation id", || seen.join(", "))?;
+                        ensure(
+                            op_id == e.operation_id,
+                            "the end to share Started's operation id",
+                            || seen.join(", "),
+                        )?;
                         return Ok(phase.clone());
                     }
                 }
@@ -108,17 +112,30 @@ async fn expect_op(
             Err(TryRecvError::Empty) => {
                 if Instant::now() > deadline {
                     return Err(Failure::mismatch(
-                        format!("Started then Succeeded/Failed for {operation} on {target} within {:?}", cx.settings().event_wait),
-                        if seen.is_empty() { "no event".to_owned() } else { seen.join(", ") },
+                        format!(
+                            "Started then Succeeded/Failed for {operation} on {target} within {:?}",
+                            cx.settings().event_wait
+                        ),
+                        if seen.is_empty() {
+                            "no event".to_owned()
+                        } else {
+                            seen.join(", ")
+                        },
                     ));
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
             Err(TryRecvError::Lagged(n)) => {
-                return Err(Failure::mismatch("no lost events", format!("the subscriber lagged by {n}")))
+                return Err(Failure::mismatch(
+                    "no lost events",
+                    format!("the subscriber lagged by {n}"),
+                ))
             }
             Err(TryRecvError::Closed) => {
-                return Err(Failure::mismatch("an open event source", "the channel closed"))
+                return Err(Failure::mismatch(
+                    "an open event source",
+                    "the channel closed",
+                ))
             }
         }
     }
@@ -126,49 +143,110 @@ async fn expect_op(
 
 fn succeeded(phase: EventPhase, revision: Option<u32>, what: &str) -> ScenarioResult {
     let want = EventPhase::Succeeded { revision };
-    ensure(phase == want, format!("{what}: {want:?}"), || format!("{phase:?}"))
+    ensure(phase == want, format!("{what}: {want:?}"), || {
+        format!("{phase:?}")
+    })
 }
 
 async fn create(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let mut rx = cx.subscribe()?;
     cx.deploy(a, "app", Fixture::Web, vals("{}")).await?;
-    let end = expect_op(&mut rx, cx, Operation::CreateDeployment, &cx.id("app").to_string()).await?;
+    let end = expect_op(
+        &mut rx,
+        cx,
+        Operation::CreateDeployment,
+        &cx.id("app").to_string(),
+    )
+    .await?;
     succeeded(end, Some(1), "create")
 }
 
 async fn update_events(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     cx.deploy(a, "app", Fixture::Web, vals("{}")).await?;
     let mut rx = cx.subscribe()?;
-    update(a, cx, &cx.id("app"), vals(r#"{"conformance":{"v":2}}"#), ValuesMode::Merge).await?;
-    let end = expect_op(&mut rx, cx, Operation::UpdateDeployment, &cx.id("app").to_string()).await?;
+    update(
+        a,
+        cx,
+        &cx.id("app"),
+        vals(r#"{"conformance":{"v":2}}"#),
+        ValuesMode::Merge,
+    )
+    .await?;
+    let end = expect_op(
+        &mut rx,
+        cx,
+        Operation::UpdateDeployment,
+        &cx.id("app").to_string(),
+    )
+    .await?;
     succeeded(end, Some(2), "update")
 }
 
 async fn scale(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1}"#)).await?;
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1}"#))
+        .await?;
     let mut rx = cx.subscribe()?;
-    a.scale_deployment(&cx.id("app"), ScaleRequest::to(2)).await.step("scale_deployment")?;
-    let end = expect_op(&mut rx, cx, Operation::ScaleDeployment, &cx.id("app").to_string()).await?;
+    a.scale_deployment(&cx.id("app"), ScaleRequest::to(2))
+        .await
+        .step("scale_deployment")?;
+    let end = expect_op(
+        &mut rx,
+        cx,
+        Operation::ScaleDeployment,
+        &cx.id("app").to_string(),
+    )
+    .await?;
     succeeded(end, Some(2), "scale")
 }
 
 async fn rollback(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     cx.deploy(a, "app", Fixture::Web, vals("{}")).await?;
-    update(a, cx, &cx.id("app"), vals(r#"{"conformance":{"v":2}}"#), ValuesMode::Merge).await?;
+    update(
+        a,
+        cx,
+        &cx.id("app"),
+        vals(r#"{"conformance":{"v":2}}"#),
+        ValuesMode::Merge,
+    )
+    .await?;
     let mut rx = cx.subscribe()?;
-    a.rollback_deployment(&cx.id("app"), RollbackRequest { revision: Some(1), timeout: cx.operation_timeout() })
-        .await
-        .step("rollback_deployment")?;
-    let end = expect_op(&mut rx, cx, Operation::RollbackDeployment, &cx.id("app").to_string()).await?;
+    a.rollback_deployment(
+        &cx.id("app"),
+        RollbackRequest {
+            revision: Some(1),
+            timeout: cx.operation_timeout(),
+        },
+    )
+    .await
+    .step("rollback_deployment")?;
+    let end = expect_op(
+        &mut rx,
+        cx,
+        Operation::RollbackDeployment,
+        &cx.id("app").to_string(),
+    )
+    .await?;
     succeeded(end, Some(3), "rollback")
 }
 
 async fn delete(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     cx.deploy(a, "app", Fixture::Web, vals("{}")).await?;
     let mut rx = cx.subscribe()?;
-    a.delete_deployment(&cx.id("app")).await.step("delete_deployment")?;
-    let end = expect_op(&mut rx, cx, Operation::DeleteDeployment, &cx.id("app").to_string()).await?;
-    ensure(matches!(end, EventPhase::Succeeded { .. }), "delete: Succeeded", || format!("{end:?}"))
+    a.delete_deployment(&cx.id("app"))
+        .await
+        .step("delete_deployment")?;
+    let end = expect_op(
+        &mut rx,
+        cx,
+        Operation::DeleteDeployment,
+        &cx.id("app").to_string(),
+    )
+    .await?;
+    ensure(
+        matches!(end, EventPhase::Succeeded { .. }),
+        "delete: Succeeded",
+        || format!("{end:?}"),
+    )
 }
 
 async fn failed(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
@@ -179,12 +257,19 @@ async fn failed(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
         values: vals(r#"{"conformance":{"v":1}}"#),
         ..Default::default()
     };
-    a.update_deployment(&id, req)
-        .await
-        .expect_kind(ErrorKind::NotFound, "update_deployment of a missing deployment")?;
+    a.update_deployment(&id, req).await.expect_kind(
+        ErrorKind::NotFound,
+        "update_deployment of a missing deployment",
+    )?;
     let end = expect_op(&mut rx, cx, Operation::UpdateDeployment, &id.to_string()).await?;
     ensure(
-        matches!(end, EventPhase::Failed { kind: ErrorKind::NotFound, .. }),
+        matches!(
+            end,
+            EventPhase::Failed {
+                kind: ErrorKind::NotFound,
+                ..
+            }
+        ),
         "Failed with kind NotFound",
         || format!("{end:?}"),
     )
@@ -197,8 +282,18 @@ async fn packages(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     up.expected_name = Some(name.clone());
     let p = cx.upload(a, up).await.step("upload_package")?;
     let end = expect_op(&mut rx, cx, Operation::UploadPackage, &name).await?;
-    ensure(matches!(end, EventPhase::Succeeded { .. }), "upload: Succeeded", || format!("{end:?}"))?;
-    a.delete_package(&p.id, Default::default()).await.step("delete_package")?;
+    ensure(
+        matches!(end, EventPhase::Succeeded { .. }),
+        "upload: Succeeded",
+        || format!("{end:?}"),
+    )?;
+    a.delete_package(&p.id, Default::default())
+        .await
+        .step("delete_package")?;
     let end = expect_op(&mut rx, cx, Operation::DeletePackage, p.id.as_str()).await?;
-    ensure(matches!(end, EventPhase::Succeeded { .. }), "delete: Succeeded", || format!("{end:?}"))
+    ensure(
+        matches!(end, EventPhase::Succeeded { .. }),
+        "delete: Succeeded",
+        || format!("{end:?}"),
+    )
 }

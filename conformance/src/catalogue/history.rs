@@ -1,6 +1,8 @@
 //! History: ascending revisions, statuses, limit.
 
-use o2dms_core::{DeploymentStatus, DmsAdapter, ErrorKind, HistoryOptions, RollbackRequest, ValuesMode};
+use o2dms_core::{
+    DeploymentStatus, DmsAdapter, ErrorKind, HistoryOptions, RollbackRequest, ValuesMode,
+};
 
 use super::{caps, history, numbers, update, vals};
 use crate::body;
@@ -46,9 +48,24 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 
 async fn three_revisions(a: &dyn DmsAdapter, cx: &Context) -> Result<(), crate::Failure> {
     let id = cx.id("app");
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"conformance":{"v":1}}"#)).await?;
-    update(a, cx, &id, vals(r#"{"conformance":{"v":2}}"#), ValuesMode::Merge).await?;
-    update(a, cx, &id, vals(r#"{"conformance":{"v":3}}"#), ValuesMode::Merge).await?;
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"conformance":{"v":1}}"#))
+        .await?;
+    update(
+        a,
+        cx,
+        &id,
+        vals(r#"{"conformance":{"v":2}}"#),
+        ValuesMode::Merge,
+    )
+    .await?;
+    update(
+        a,
+        cx,
+        &id,
+        vals(r#"{"conformance":{"v":3}}"#),
+        ValuesMode::Merge,
+    )
+    .await?;
     Ok(())
 }
 
@@ -72,7 +89,11 @@ async fn only_newest(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let statuses: Vec<DeploymentStatus> = h.iter().map(|r| r.status).collect();
     ensure_eq(
         "history statuses",
-        &vec![DeploymentStatus::Superseded, DeploymentStatus::Superseded, DeploymentStatus::Deployed],
+        &vec![
+            DeploymentStatus::Superseded,
+            DeploymentStatus::Superseded,
+            DeploymentStatus::Deployed,
+        ],
         &statuses,
     )
 }
@@ -94,11 +115,25 @@ async fn limit(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 
 async fn records_rollback(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let id = cx.id("app");
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"conformance":{"v":1}}"#)).await?;
-    update(a, cx, &id, vals(r#"{"conformance":{"v":2}}"#), ValuesMode::Merge).await?;
-    a.rollback_deployment(&id, RollbackRequest { revision: Some(1), timeout: cx.operation_timeout() })
-        .await
-        .step("rollback_deployment to 1")?;
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"conformance":{"v":1}}"#))
+        .await?;
+    update(
+        a,
+        cx,
+        &id,
+        vals(r#"{"conformance":{"v":2}}"#),
+        ValuesMode::Merge,
+    )
+    .await?;
+    a.rollback_deployment(
+        &id,
+        RollbackRequest {
+            revision: Some(1),
+            timeout: cx.operation_timeout(),
+        },
+    )
+    .await
+    .step("rollback_deployment to 1")?;
     let h = history(a, &id).await?;
     ensure_eq("history revisions", &vec![1, 2, 3], &numbers(&h))?;
     ensure_eq("values of revision 3", &h[0].values, &h[2].values)?;
@@ -106,7 +141,11 @@ async fn records_rollback(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let statuses: Vec<DeploymentStatus> = h.iter().map(|r| r.status).collect();
     ensure_eq(
         "history statuses",
-        &vec![DeploymentStatus::Superseded, DeploymentStatus::Superseded, DeploymentStatus::Deployed],
+        &vec![
+            DeploymentStatus::Superseded,
+            DeploymentStatus::Superseded,
+            DeploymentStatus::Deployed,
+        ],
         &statuses,
     )
 }
@@ -114,6 +153,9 @@ async fn records_rollback(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 async fn missing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     a.deployment_history(&cx.id("missing"), HistoryOptions::default())
         .await
-        .expect_kind(ErrorKind::NotFound, "deployment_history of a missing deployment")?;
+        .expect_kind(
+            ErrorKind::NotFound,
+            "deployment_history of a missing deployment",
+        )?;
     Ok(())
 }

@@ -1,15 +1,13 @@
 //! Create, get, list, delete; AlreadyExists and NotFound.
 
-use o2dms_core::{
-    CreateDeployment, DeploymentStatus, DmsAdapter, ErrorKind, UpdateDeployment,
-};
+use o2dms_core::{CreateDeployment, DeploymentStatus, DmsAdapter, ErrorKind, UpdateDeployment};
 
 use super::{caps, get, names_in, vals};
+use crate::body;
 use crate::check::{ensure, ensure_eq, ResultExt};
 use crate::context::Context;
 use crate::fixtures::Fixture;
 use crate::scenario::{Scenario, ScenarioResult};
-use crate::body;
 
 pub(super) fn scenarios() -> Vec<Scenario> {
     vec![
@@ -91,18 +89,20 @@ async fn create_existing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     cx.deploy(a, "app", Fixture::Web, first.clone()).await?;
     let again = CreateDeployment::new(cx.id("app"), cx.package(Fixture::Web)?)
         .values(vals(r#"{"conformance":{"v":"second"}}"#));
-    cx.create(a, again)
-        .await
-        .expect_kind(ErrorKind::AlreadyExists, "second create_deployment of the same id")?;
+    cx.create(a, again).await.expect_kind(
+        ErrorKind::AlreadyExists,
+        "second create_deployment of the same id",
+    )?;
     let g = get(a, &cx.id("app")).await?;
     ensure_eq("revision after the refused create", &1, &g.revision)?;
     ensure_eq("values after the refused create", &first, &g.values)
 }
 
 async fn get_missing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    a.get_deployment(&cx.id("missing"))
-        .await
-        .expect_kind(ErrorKind::NotFound, "get_deployment of a missing deployment")?;
+    a.get_deployment(&cx.id("missing")).await.expect_kind(
+        ErrorKind::NotFound,
+        "get_deployment of a missing deployment",
+    )?;
     Ok(())
 }
 
@@ -114,17 +114,22 @@ async fn update_missing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     };
     a.update_deployment(&cx.id("missing"), req)
         .await
-        .expect_kind(ErrorKind::NotFound, "update_deployment of a missing deployment")?;
-    a.get_deployment(&cx.id("missing"))
-        .await
-        .expect_kind(ErrorKind::NotFound, "get_deployment after the refused update")?;
+        .expect_kind(
+            ErrorKind::NotFound,
+            "update_deployment of a missing deployment",
+        )?;
+    a.get_deployment(&cx.id("missing")).await.expect_kind(
+        ErrorKind::NotFound,
+        "get_deployment after the refused update",
+    )?;
     Ok(())
 }
 
 async fn delete_missing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    a.delete_deployment(&cx.id("missing"))
-        .await
-        .expect_kind(ErrorKind::NotFound, "delete_deployment of a missing deployment")?;
+    a.delete_deployment(&cx.id("missing")).await.expect_kind(
+        ErrorKind::NotFound,
+        "delete_deployment of a missing deployment",
+    )?;
     Ok(())
 }
 
@@ -138,7 +143,11 @@ async fn delete_removes(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
         .await
         .expect_kind(ErrorKind::NotFound, "get_deployment after delete")?;
     let names = names_in(a, cx.namespace()).await?;
-    ensure_eq("names listed after deleting `app`", &vec!["keep".to_owned()], &names)?;
+    ensure_eq(
+        "names listed after deleting `app`",
+        &vec!["keep".to_owned()],
+        &names,
+    )?;
     a.delete_deployment(&cx.id("app"))
         .await
         .expect_kind(ErrorKind::NotFound, "second delete_deployment")?;
@@ -148,14 +157,27 @@ async fn delete_removes(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 async fn same_name_two_namespaces(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let other = cx.other_namespace(1);
     let web = cx.package(Fixture::Web)?;
-    let (va, vb) = (vals(r#"{"conformance":{"ns":"a"}}"#), vals(r#"{"conformance":{"ns":"b"}}"#));
-    cx.create(a, CreateDeployment::new(cx.id("app"), web.clone()).values(va.clone()))
-        .await
-        .step("create_deployment in the first namespace")?;
-    cx.create(a, CreateDeployment::new(cx.id_in(&other, "app"), web).values(vb.clone()))
-        .await
-        .step("create_deployment of the same name in a second namespace")?;
-    ensure_eq("values in the first namespace", &va, &get(a, &cx.id("app")).await?.values)?;
+    let (va, vb) = (
+        vals(r#"{"conformance":{"ns":"a"}}"#),
+        vals(r#"{"conformance":{"ns":"b"}}"#),
+    );
+    cx.create(
+        a,
+        CreateDeployment::new(cx.id("app"), web.clone()).values(va.clone()),
+    )
+    .await
+    .step("create_deployment in the first namespace")?;
+    cx.create(
+        a,
+        CreateDeployment::new(cx.id_in(&other, "app"), web).values(vb.clone()),
+    )
+    .await
+    .step("create_deployment of the same name in a second namespace")?;
+    ensure_eq(
+        "values in the first namespace",
+        &va,
+        &get(a, &cx.id("app")).await?.values,
+    )?;
     ensure_eq(
         "values in the second namespace",
         &vb,
@@ -165,7 +187,11 @@ async fn same_name_two_namespaces(a: &dyn DmsAdapter, cx: &Context) -> ScenarioR
         .await
         .step("delete_deployment in the first namespace")?;
     let kept = get(a, &cx.id_in(&other, "app")).await?;
-    ensure_eq("the second namespace's deployment after deleting the first", &vb, &kept.values)?;
+    ensure_eq(
+        "the second namespace's deployment after deleting the first",
+        &vb,
+        &kept.values,
+    )?;
     a.get_deployment(&cx.id("app"))
         .await
         .expect_kind(ErrorKind::NotFound, "get of the deleted one")?;
@@ -177,17 +203,33 @@ async fn labels_round_trip(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
         .label("o2dms.io/suite", "conformance")
         .label("tier", "front");
     let want = req.labels.clone();
-    cx.create(a, req).await.step("create_deployment with labels")?;
+    cx.create(a, req)
+        .await
+        .step("create_deployment with labels")?;
     ensure_eq("get: labels", &want, &get(a, &cx.id("app")).await?.labels)?;
-    let listed = super::list_all(a, o2dms_core::DeploymentFilter::in_namespace(cx.namespace())).await?;
+    let listed = super::list_all(
+        a,
+        o2dms_core::DeploymentFilter::in_namespace(cx.namespace()),
+    )
+    .await?;
     let d = listed.iter().find(|d| d.id == cx.id("app"));
-    ensure(d.is_some(), "list to include `app`", || format!("{listed:?}"))?;
-    ensure_eq("list: labels", &want, &d.map(|d| d.labels.clone()).unwrap_or_default())
+    ensure(d.is_some(), "list to include `app`", || {
+        format!("{listed:?}")
+    })?;
+    ensure_eq(
+        "list: labels",
+        &want,
+        &d.map(|d| d.labels.clone()).unwrap_or_default(),
+    )
 }
 
 async fn hook_installs(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let d = cx.deploy(a, "hooked", Fixture::Hook, vals("{}")).await?;
     ensure_eq("revision", &1, &d.revision)?;
     ensure_eq("status", &DeploymentStatus::Deployed, &d.status)?;
-    ensure_eq("package", &cx.package(Fixture::Hook)?, &get(a, &cx.id("hooked")).await?.package)
+    ensure_eq(
+        "package",
+        &cx.package(Fixture::Hook)?,
+        &get(a, &cx.id("hooked")).await?.package,
+    )
 }

@@ -65,7 +65,11 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 }
 
 async fn names(a: &dyn DmsAdapter, filter: DeploymentFilter) -> Result<Vec<String>, Failure> {
-    Ok(list_all(a, filter).await?.into_iter().map(|d| d.id.name).collect())
+    Ok(list_all(a, filter)
+        .await?
+        .into_iter()
+        .map(|d| d.id.name)
+        .collect())
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -81,16 +85,25 @@ async fn namespace_filter(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     cx.create(a, CreateDeployment::new(cx.id_in(&other, "c"), web))
         .await
         .step("create_deployment in a second namespace")?;
-    ensure_eq("names in the first namespace", &strings(&["a", "b"]), &names_in(a, cx.namespace()).await?)?;
-    ensure_eq("names in the second namespace", &strings(&["c"]), &names_in(a, &other).await?)
+    ensure_eq(
+        "names in the first namespace",
+        &strings(&["a", "b"]),
+        &names_in(a, cx.namespace()).await?,
+    )?;
+    ensure_eq(
+        "names in the second namespace",
+        &strings(&["c"]),
+        &names_in(a, &other).await?,
+    )
 }
 
 async fn never_ready(a: &dyn DmsAdapter, cx: &Context, name: &str) -> ScenarioResult {
     let req = CreateDeployment::new(cx.id(name), cx.package(Fixture::NeverReady)?)
         .timeout(cx.settings().never_ready_timeout);
-    cx.create(a, req)
-        .await
-        .expect_kind(ErrorKind::Timeout, "create_deployment of a never-ready package")?;
+    cx.create(a, req).await.expect_kind(
+        ErrorKind::Timeout,
+        "create_deployment of a never-ready package",
+    )?;
     Ok(())
 }
 
@@ -101,12 +114,24 @@ async fn status_filter(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
         statuses,
         ..DeploymentFilter::in_namespace(cx.namespace())
     };
-    ensure_eq("names with status failed", &strings(&["bad"]), &names(a, filter(vec![DeploymentStatus::Failed])).await?)?;
-    ensure_eq("names with status deployed", &strings(&["good"]), &names(a, filter(vec![DeploymentStatus::Deployed])).await?)?;
+    ensure_eq(
+        "names with status failed",
+        &strings(&["bad"]),
+        &names(a, filter(vec![DeploymentStatus::Failed])).await?,
+    )?;
+    ensure_eq(
+        "names with status deployed",
+        &strings(&["good"]),
+        &names(a, filter(vec![DeploymentStatus::Deployed])).await?,
+    )?;
     ensure_eq(
         "names with status deployed or failed",
         &strings(&["bad", "good"]),
-        &names(a, filter(vec![DeploymentStatus::Deployed, DeploymentStatus::Failed])).await?,
+        &names(
+            a,
+            filter(vec![DeploymentStatus::Deployed, DeploymentStatus::Failed]),
+        )
+        .await?,
     )
 }
 
@@ -121,19 +146,32 @@ async fn label_filter(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
         for (k, v) in labels {
             req = req.label(k, v);
         }
-        cx.create(a, req).await.step("create_deployment with labels")?;
+        cx.create(a, req)
+            .await
+            .step("create_deployment with labels")?;
     }
     let filter = |pairs: &[(&str, &str)]| DeploymentFilter {
-        labels: pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        labels: pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
         ..DeploymentFilter::in_namespace(cx.namespace())
     };
-    ensure_eq("names with tier=front", &strings(&["a", "c"]), &names(a, filter(&[("tier", "front")])).await?)?;
+    ensure_eq(
+        "names with tier=front",
+        &strings(&["a", "c"]),
+        &names(a, filter(&[("tier", "front")])).await?,
+    )?;
     ensure_eq(
         "names with tier=front,extra=x",
         &strings(&["c"]),
         &names(a, filter(&[("tier", "front"), ("extra", "x")])).await?,
     )?;
-    ensure_eq("names with tier=none", &Vec::<String>::new(), &names(a, filter(&[("tier", "none")])).await?)
+    ensure_eq(
+        "names with tier=none",
+        &Vec::<String>::new(),
+        &names(a, filter(&[("tier", "none")])).await?,
+    )
 }
 
 async fn package_name_filter(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
@@ -142,13 +180,22 @@ async fn package_name_filter(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult
     let web = cx.package(Fixture::Web)?;
     let name = match web.name_version() {
         Some((n, _)) => n.to_owned(),
-        None => a.get_package(&web).await.step("get_package of the web fixture")?.name,
+        None => {
+            a.get_package(&web)
+                .await
+                .step("get_package of the web fixture")?
+                .name
+        }
     };
     let filter = DeploymentFilter {
         package_name: Some(name.clone()),
         ..DeploymentFilter::in_namespace(cx.namespace())
     };
-    ensure_eq(&format!("names with package {name}"), &strings(&["w"]), &names(a, filter).await?)
+    ensure_eq(
+        &format!("names with package {name}"),
+        &strings(&["w"]),
+        &names(a, filter).await?,
+    )
 }
 
 async fn make_items(a: &dyn DmsAdapter, cx: &Context) -> Result<Vec<String>, Failure> {
@@ -172,23 +219,41 @@ async fn pagination(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let mut seen = Vec::new();
     let mut pages = 0;
     loop {
-        let page = a.list_deployments(&filter).await.step("list_deployments page")?;
+        let page = a
+            .list_deployments(&filter)
+            .await
+            .step("list_deployments page")?;
         pages += 1;
-        ensure(page.items.len() <= size as usize, format!("at most {size} items per page"), || {
-            format!("{} items on page {pages}", page.items.len())
-        })?;
+        ensure(
+            page.items.len() <= size as usize,
+            format!("at most {size} items per page"),
+            || format!("{} items on page {pages}", page.items.len()),
+        )?;
         seen.extend(page.items.into_iter().map(|d| d.id.name));
         match page.continue_token {
             Some(t) if pages < 1000 => filter.page.continue_token = Some(t),
-            Some(_) => return Err(Failure::mismatch("the pages to end", "more than 1000 pages")),
+            Some(_) => {
+                return Err(Failure::mismatch(
+                    "the pages to end",
+                    "more than 1000 pages",
+                ))
+            }
             None => break,
         }
     }
     let unique: BTreeSet<&String> = seen.iter().collect();
-    ensure_eq("number of distinct names over all pages", &want.len(), &unique.len())?;
+    ensure_eq(
+        "number of distinct names over all pages",
+        &want.len(),
+        &unique.len(),
+    )?;
     ensure_eq("names over all pages, in order", &want, &seen)?;
     let expected_pages = want.len().div_ceil(size as usize);
-    ensure(pages >= expected_pages, format!("at least {expected_pages} pages"), || format!("{pages} pages"))
+    ensure(
+        pages >= expected_pages,
+        format!("at least {expected_pages} pages"),
+        || format!("{pages} pages"),
+    )
 }
 
 async fn total(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
@@ -198,9 +263,20 @@ async fn total(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
         page: PageRequest::first(size),
         ..DeploymentFilter::in_namespace(cx.namespace())
     };
-    let page = a.list_deployments(&filter).await.step("list_deployments first page")?;
-    ensure_eq("items on the first page", &(size as usize), &page.items.len())?;
-    ensure(page.continue_token.is_some(), "a continue token on a partial page", || "none".into())?;
+    let page = a
+        .list_deployments(&filter)
+        .await
+        .step("list_deployments first page")?;
+    ensure_eq(
+        "items on the first page",
+        &(size as usize),
+        &page.items.len(),
+    )?;
+    ensure(
+        page.continue_token.is_some(),
+        "a continue token on a partial page",
+        || "none".into(),
+    )?;
     match page.total {
         None => Ok(()),
         Some(t) => ensure_eq("total", &(want.len() as u64), &t),

@@ -45,35 +45,58 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 }
 
 async fn lines_returned(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1}"#)).await?;
-    let logs = a.deployment_logs(&cx.id("app"), &LogOptions::default()).await.step("deployment_logs")?;
-    ensure(!logs.lines.is_empty(), "at least one log line", || "no lines".into())?;
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1}"#))
+        .await?;
+    let logs = a
+        .deployment_logs(&cx.id("app"), &LogOptions::default())
+        .await
+        .step("deployment_logs")?;
+    ensure(!logs.lines.is_empty(), "at least one log line", || {
+        "no lines".into()
+    })?;
     ensure(
-        logs.lines.iter().all(|l| !l.pod.is_empty() && !l.container.is_empty()),
+        logs.lines
+            .iter()
+            .all(|l| !l.pod.is_empty() && !l.container.is_empty()),
         "every line to name its pod and container",
         || format!("{:?}", logs.lines),
     )
 }
 
 async fn tail_lines(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1}"#)).await?;
-    let full = a.deployment_logs(&cx.id("app"), &LogOptions::default()).await.step("deployment_logs")?;
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1}"#))
+        .await?;
+    let full = a
+        .deployment_logs(&cx.id("app"), &LogOptions::default())
+        .await
+        .step("deployment_logs")?;
     let options = LogOptions {
         tail_lines: Some(1),
         ..Default::default()
     };
-    let tail = a.deployment_logs(&cx.id("app"), &options).await.step("deployment_logs with tail_lines 1")?;
+    let tail = a
+        .deployment_logs(&cx.id("app"), &options)
+        .await
+        .step("deployment_logs with tail_lines 1")?;
     let mut last: BTreeMap<(String, String), String> = BTreeMap::new();
     for l in &full.lines {
         last.insert((l.pod.clone(), l.container.clone()), l.line.clone());
     }
     let mut got: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for l in &tail.lines {
-        got.entry((l.pod.clone(), l.container.clone())).or_default().push(l.line.clone());
+        got.entry((l.pod.clone(), l.container.clone()))
+            .or_default()
+            .push(l.line.clone());
     }
-    ensure(!tail.lines.is_empty(), "a line with tail_lines 1", || "no lines".into())?;
+    ensure(!tail.lines.is_empty(), "a line with tail_lines 1", || {
+        "no lines".into()
+    })?;
     for (k, lines) in &got {
-        ensure(lines.len() == 1, format!("one line for {}/{}", k.0, k.1), || format!("{lines:?}"))?;
+        ensure(
+            lines.len() == 1,
+            format!("one line for {}/{}", k.0, k.1),
+            || format!("{lines:?}"),
+        )?;
         ensure(
             last.get(k) == lines.first(),
             format!("the last line of {}/{}: {:?}", k.0, k.1, last.get(k)),
@@ -91,13 +114,19 @@ async fn unknown_container(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     };
     a.deployment_logs(&cx.id("app"), &options)
         .await
-        .expect_kind(ErrorKind::NotFound, "deployment_logs of an unknown container")?;
+        .expect_kind(
+            ErrorKind::NotFound,
+            "deployment_logs of an unknown container",
+        )?;
     Ok(())
 }
 
 async fn missing_deployment(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     a.deployment_logs(&cx.id("missing"), &LogOptions::default())
         .await
-        .expect_kind(ErrorKind::NotFound, "deployment_logs of a missing deployment")?;
+        .expect_kind(
+            ErrorKind::NotFound,
+            "deployment_logs of a missing deployment",
+        )?;
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! The scenario catalogue, one module per group.
 
 use o2dms_core::{
-    Deployment, DeploymentFilter, DeploymentId, DmsAdapter, HistoryOptions, PageRequest,
-    Revision, UpdateDeployment, Values, ValuesMode,
+    Deployment, DeploymentFilter, DeploymentId, DmsAdapter, HistoryOptions, PageRequest, Revision,
+    UpdateDeployment, Values, ValuesMode,
 };
 
 use crate::check::{Failure, ResultExt};
@@ -36,8 +36,11 @@ pub(crate) mod caps {
     pub const TIMEOUTS_STATUS: &[&str] = &["deployment_lifecycle", "timeouts", "status_detail"];
     pub const PACKAGES: &[&str] = &["package_management"];
     pub const UPLOAD: &[&str] = &["package_management", "package_upload"];
-    pub const UPLOAD_LIFECYCLE: &[&str] =
-        &["package_management", "package_upload", "deployment_lifecycle"];
+    pub const UPLOAD_LIFECYCLE: &[&str] = &[
+        "package_management",
+        "package_upload",
+        "deployment_lifecycle",
+    ];
     pub const LOGS: &[&str] = &["deployment_lifecycle", "logs"];
 }
 
@@ -65,7 +68,10 @@ pub(crate) fn vals(json: &str) -> Values {
 }
 
 /// `get_deployment`, which must succeed.
-pub(crate) async fn get(adapter: &dyn DmsAdapter, id: &DeploymentId) -> Result<Deployment, Failure> {
+pub(crate) async fn get(
+    adapter: &dyn DmsAdapter,
+    id: &DeploymentId,
+) -> Result<Deployment, Failure> {
     adapter
         .get_deployment(id)
         .await

@@ -1,8 +1,8 @@
 //! Packages: upload, get, list, delete, hostile archives, in-use conflicts.
 
 use o2dms_core::{
-    CreateDeployment, DeletePackageOptions, DeploymentStatus, DmsAdapter, ErrorKind,
-    PackageFilter, PackageId, PackageSource, PackageUpload, PageRequest,
+    CreateDeployment, DeletePackageOptions, DeploymentStatus, DmsAdapter, ErrorKind, PackageFilter,
+    PackageId, PackageSource, PackageUpload, PageRequest,
 };
 use sha2::{Digest, Sha256};
 
@@ -121,7 +121,12 @@ async fn listed(a: &dyn DmsAdapter, name: &str) -> Result<Vec<PackageId>, Failur
         .collect())
 }
 
-async fn upload_tiny(a: &dyn DmsAdapter, cx: &Context, name: &str, version: &str) -> Result<o2dms_core::Package, Failure> {
+async fn upload_tiny(
+    a: &dyn DmsAdapter,
+    cx: &Context,
+    name: &str,
+    version: &str,
+) -> Result<o2dms_core::Package, Failure> {
     cx.upload(a, PackageUpload::new(tiny_chart(name, version)))
         .await
         .step(&format!("upload_package of {name} {version}"))
@@ -131,12 +136,18 @@ async fn upload_then_get(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let name = cx.unique_name("pkg");
     let archive = tiny_chart(&name, "0.1.0");
     let digest = format!("sha256:{}", hex::encode(Sha256::digest(&archive)));
-    let p = cx.upload(a, PackageUpload::new(archive)).await.step("upload_package")?;
+    let p = cx
+        .upload(a, PackageUpload::new(archive))
+        .await
+        .step("upload_package")?;
     ensure_eq("upload: name", &name, &p.name)?;
     ensure_eq("upload: version", &"0.1.0".to_owned(), &p.version)?;
     ensure_eq("upload: source", &PackageSource::Uploaded, &p.source)?;
     ensure_eq("upload: digest", &digest, &p.digest)?;
-    let g = a.get_package(&p.id).await.step("get_package of the uploaded id")?;
+    let g = a
+        .get_package(&p.id)
+        .await
+        .step("get_package of the uploaded id")?;
     ensure_eq(
         "get: (id, name, version, digest)",
         &(&p.id, &name, &p.version, &digest),
@@ -148,7 +159,11 @@ async fn list_by_name(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let name = cx.unique_name("pkg");
     let p2 = upload_tiny(a, cx, &name, "0.2.0").await?;
     let p1 = upload_tiny(a, cx, &name, "0.1.0").await?;
-    ensure_eq("ids listed by name", &vec![p1.id, p2.id], &listed(a, &name).await?)
+    ensure_eq(
+        "ids listed by name",
+        &vec![p1.id, p2.id],
+        &listed(a, &name).await?,
+    )
 }
 
 async fn delete_removes(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
@@ -160,7 +175,11 @@ async fn delete_removes(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     a.get_package(&p.id)
         .await
         .expect_kind(ErrorKind::NotFound, "get_package after delete")?;
-    ensure_eq("ids listed after delete", &Vec::<PackageId>::new(), &listed(a, &name).await?)?;
+    ensure_eq(
+        "ids listed after delete",
+        &Vec::<PackageId>::new(),
+        &listed(a, &name).await?,
+    )?;
     a.delete_package(&p.id, DeletePackageOptions::default())
         .await
         .expect_kind(ErrorKind::NotFound, "second delete_package")?;
@@ -197,8 +216,12 @@ async fn delete_in_use(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     a.delete_package(&p.id, DeletePackageOptions::default())
         .await
         .expect_kind(ErrorKind::Conflict, "delete_package of a package in use")?;
-    a.get_package(&p.id).await.step("get_package after the refused delete")?;
-    a.delete_deployment(&cx.id("user")).await.step("delete_deployment")?;
+    a.get_package(&p.id)
+        .await
+        .step("get_package after the refused delete")?;
+    a.delete_deployment(&cx.id("user"))
+        .await
+        .step("delete_deployment")?;
     a.delete_package(&p.id, DeletePackageOptions::default())
         .await
         .step("delete_package once no deployment uses it")
@@ -216,10 +239,15 @@ async fn expected_name_checked(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResu
     let name = cx.unique_name("pkg");
     let mut up = PackageUpload::new(tiny_chart(&name, "0.1.0"));
     up.expected_name = Some(format!("{name}-other"));
-    cx.upload(a, up)
-        .await
-        .expect_kind(ErrorKind::InvalidArgument, "upload_package with a different expected name")?;
-    ensure_eq("ids listed after the refused upload", &Vec::<PackageId>::new(), &listed(a, &name).await?)
+    cx.upload(a, up).await.expect_kind(
+        ErrorKind::InvalidArgument,
+        "upload_package with a different expected name",
+    )?;
+    ensure_eq(
+        "ids listed after the refused upload",
+        &Vec::<PackageId>::new(),
+        &listed(a, &name).await?,
+    )
 }
 
 async fn refuse(a: &dyn DmsAdapter, cx: &Context, kind: Hostile) -> ScenarioResult {
@@ -227,8 +255,15 @@ async fn refuse(a: &dyn DmsAdapter, cx: &Context, kind: Hostile) -> ScenarioResu
     let archive = hostile_archive(kind, &name, cx.settings().bomb_bytes);
     cx.upload(a, PackageUpload::new(archive))
         .await
-        .expect_kind(ErrorKind::InvalidArgument, &format!("upload_package of a {kind:?} archive"))?;
-    ensure_eq("ids listed after the refused upload", &Vec::<PackageId>::new(), &listed(a, &name).await?)
+        .expect_kind(
+            ErrorKind::InvalidArgument,
+            &format!("upload_package of a {kind:?} archive"),
+        )?;
+    ensure_eq(
+        "ids listed after the refused upload",
+        &Vec::<PackageId>::new(),
+        &listed(a, &name).await?,
+    )
 }
 
 async fn path_traversal(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {

@@ -19,7 +19,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         .requires(caps::ROLLBACK),
         Scenario::new(
             "rollback.restores_package",
-            "after an update to web 2.0.0, rollback to revision 1 runs web 1.x again, as revision 3",
+            "after an update to web 2.0.0, rollback to revision 1 runs web 0.1.0 again, as revision 3",
             body!(restores_package),
         )
         .requires(caps::ROLLBACK),
@@ -61,40 +61,86 @@ async fn creates_new_revision(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResul
     let id = cx.id("app");
     let v1 = vals(r#"{"replicaCount":1,"conformance":{"v":"one"}}"#);
     cx.deploy(a, "app", Fixture::Web, v1.clone()).await?;
-    update(a, cx, &id, vals(r#"{"conformance":{"v":"two","extra":true}}"#), ValuesMode::Merge).await?;
-    let d = a.rollback_deployment(&id, to(Some(1), cx)).await.step("rollback_deployment to 1")?;
+    update(
+        a,
+        cx,
+        &id,
+        vals(r#"{"conformance":{"v":"two","extra":true}}"#),
+        ValuesMode::Merge,
+    )
+    .await?;
+    let d = a
+        .rollback_deployment(&id, to(Some(1), cx))
+        .await
+        .step("rollback_deployment to 1")?;
     ensure_eq("rollback: revision", &3, &d.revision)?;
     let g = get(a, &id).await?;
     ensure_eq("get after rollback: revision", &3, &g.revision)?;
     ensure_eq("get after rollback: values (revision 1's)", &v1, &g.values)?;
-    ensure_eq("get after rollback: package", &cx.package(Fixture::Web)?, &g.package)
+    ensure_eq(
+        "get after rollback: package",
+        &cx.package(Fixture::Web)?,
+        &g.package,
+    )
 }
 
 async fn restores_package(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let id = cx.id("app");
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1}"#)).await?;
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1}"#))
+        .await?;
     let req = UpdateDeployment {
         package: Some(cx.package(Fixture::WebV2)?),
         timeout: cx.operation_timeout(),
         ..Default::default()
     };
-    a.update_deployment(&id, req).await.step("update_deployment to web 2.0.0")?;
-    let d = a.rollback_deployment(&id, to(Some(1), cx)).await.step("rollback_deployment to 1")?;
+    a.update_deployment(&id, req)
+        .await
+        .step("update_deployment to web 2.0.0")?;
+    let d = a
+        .rollback_deployment(&id, to(Some(1), cx))
+        .await
+        .step("rollback_deployment to 1")?;
     ensure_eq("rollback: revision", &3, &d.revision)?;
     ensure_eq("rollback: package", &cx.package(Fixture::Web)?, &d.package)?;
-    ensure_eq("get: package", &cx.package(Fixture::Web)?, &get(a, &id).await?.package)
+    ensure_eq(
+        "get: package",
+        &cx.package(Fixture::Web)?,
+        &get(a, &id).await?.package,
+    )
 }
 
 async fn default_is_previous(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let id = cx.id("app");
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"conformance":{"v":1}}"#)).await?;
-    let r2 = update(a, cx, &id, vals(r#"{"conformance":{"v":2}}"#), ValuesMode::Merge).await?;
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"conformance":{"v":1}}"#))
+        .await?;
+    let r2 = update(
+        a,
+        cx,
+        &id,
+        vals(r#"{"conformance":{"v":2}}"#),
+        ValuesMode::Merge,
+    )
+    .await?;
     let v2 = get(a, &id).await?.values;
-    update(a, cx, &id, vals(r#"{"conformance":{"v":3}}"#), ValuesMode::Merge).await?;
+    update(
+        a,
+        cx,
+        &id,
+        vals(r#"{"conformance":{"v":3}}"#),
+        ValuesMode::Merge,
+    )
+    .await?;
     ensure_eq("revision before the rollback", &2, &r2.revision)?;
-    let d = a.rollback_deployment(&id, to(None, cx)).await.step("rollback_deployment with no revision")?;
+    let d = a
+        .rollback_deployment(&id, to(None, cx))
+        .await
+        .step("rollback_deployment with no revision")?;
     ensure_eq("rollback: revision", &4, &d.revision)?;
-    ensure_eq("get: values (revision 2's)", &v2, &get(a, &id).await?.values)
+    ensure_eq(
+        "get: values (revision 2's)",
+        &v2,
+        &get(a, &id).await?.values,
+    )
 }
 
 async fn missing_revision(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
@@ -111,10 +157,21 @@ async fn missing_revision(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 
 async fn to_current(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let id = cx.id("app");
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"conformance":{"v":1}}"#)).await?;
-    update(a, cx, &id, vals(r#"{"conformance":{"v":2}}"#), ValuesMode::Merge).await?;
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"conformance":{"v":1}}"#))
+        .await?;
+    update(
+        a,
+        cx,
+        &id,
+        vals(r#"{"conformance":{"v":2}}"#),
+        ValuesMode::Merge,
+    )
+    .await?;
     let v2 = get(a, &id).await?.values;
-    let d = a.rollback_deployment(&id, to(Some(2), cx)).await.step("rollback_deployment to the current revision 2")?;
+    let d = a
+        .rollback_deployment(&id, to(Some(2), cx))
+        .await
+        .step("rollback_deployment to the current revision 2")?;
     ensure_eq("rollback: revision", &3, &d.revision)?;
     ensure_eq("get: values", &v2, &get(a, &id).await?.values)
 }
@@ -122,6 +179,9 @@ async fn to_current(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 async fn missing_deployment(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     a.rollback_deployment(&cx.id("missing"), to(None, cx))
         .await
-        .expect_kind(ErrorKind::NotFound, "rollback_deployment of a missing deployment")?;
+        .expect_kind(
+            ErrorKind::NotFound,
+            "rollback_deployment of a missing deployment",
+        )?;
     Ok(())
 }

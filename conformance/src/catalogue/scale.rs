@@ -1,8 +1,6 @@
 //! Scale: through the values key, verified against the live workload.
 
-use o2dms_core::{
-    CreateDeployment, DeploymentStatus, DmsAdapter, ErrorKind, ScaleRequest, Value,
-};
+use o2dms_core::{CreateDeployment, DeploymentStatus, DmsAdapter, ErrorKind, ScaleRequest, Value};
 
 use super::{caps, get, vals};
 use crate::body;
@@ -66,7 +64,11 @@ fn scale_to(replicas: u32, key: Option<&str>, cx: &Context) -> ScaleRequest {
     }
 }
 
-async fn desired_ready(a: &dyn DmsAdapter, cx: &Context, name: &str) -> Result<(u32, u32), Failure> {
+async fn desired_ready(
+    a: &dyn DmsAdapter,
+    cx: &Context,
+    name: &str,
+) -> Result<(u32, u32), Failure> {
     let s = a
         .deployment_status(&cx.id(name))
         .await
@@ -75,15 +77,35 @@ async fn desired_ready(a: &dyn DmsAdapter, cx: &Context, name: &str) -> Result<(
 }
 
 async fn replicas_reach_workload(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1}"#)).await?;
-    let d = a.scale_deployment(&cx.id("app"), scale_to(3, None, cx)).await.step("scale_deployment to 3")?;
-    ensure_eq("scale: replicaCount", &Some(&Value::Int(3)), &d.values.get("replicaCount"))?;
-    ensure_eq("live workload (desired, ready)", &(3, 3), &desired_ready(a, cx, "app").await?)
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1}"#))
+        .await?;
+    let d = a
+        .scale_deployment(&cx.id("app"), scale_to(3, None, cx))
+        .await
+        .step("scale_deployment to 3")?;
+    ensure_eq(
+        "scale: replicaCount",
+        &Some(&Value::Int(3)),
+        &d.values.get("replicaCount"),
+    )?;
+    ensure_eq(
+        "live workload (desired, ready)",
+        &(3, 3),
+        &desired_ready(a, cx, "app").await?,
+    )
 }
 
 async fn keeps_other_values(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1,"conformance":{"keep":"me","n":[1,2]}}"#)).await?;
-    a.scale_deployment(&cx.id("app"), scale_to(2, None, cx)).await.step("scale_deployment to 2")?;
+    cx.deploy(
+        a,
+        "app",
+        Fixture::Web,
+        vals(r#"{"replicaCount":1,"conformance":{"keep":"me","n":[1,2]}}"#),
+    )
+    .await?;
+    a.scale_deployment(&cx.id("app"), scale_to(2, None, cx))
+        .await
+        .step("scale_deployment to 2")?;
     ensure_eq(
         "values after scale",
         &vals(r#"{"replicaCount":2,"conformance":{"keep":"me","n":[1,2]}}"#),
@@ -92,41 +114,90 @@ async fn keeps_other_values(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult 
 }
 
 async fn to_zero(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":2}"#)).await?;
-    let d = a.scale_deployment(&cx.id("app"), scale_to(0, None, cx)).await.step("scale_deployment to 0")?;
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":2}"#))
+        .await?;
+    let d = a
+        .scale_deployment(&cx.id("app"), scale_to(0, None, cx))
+        .await
+        .step("scale_deployment to 0")?;
     ensure_eq("scale: status", &DeploymentStatus::Deployed, &d.status)?;
-    ensure_eq("get: replicaCount", &Some(&Value::Int(0)), &get(a, &cx.id("app")).await?.values.get("replicaCount"))?;
-    ensure_eq("live workload (desired, ready)", &(0, 0), &desired_ready(a, cx, "app").await?)
+    ensure_eq(
+        "get: replicaCount",
+        &Some(&Value::Int(0)),
+        &get(a, &cx.id("app")).await?.values.get("replicaCount"),
+    )?;
+    ensure_eq(
+        "live workload (desired, ready)",
+        &(0, 0),
+        &desired_ready(a, cx, "app").await?,
+    )
 }
 
 async fn custom_key(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let req = CreateDeployment::new(cx.id("app"), cx.package(Fixture::CustomKey)?)
         .values(vals(r#"{"server":{"replicas":1}}"#))
         .scale_key("server.replicas");
-    cx.create(a, req).await.step("create_deployment of custom-key with scale key server.replicas")?;
-    a.scale_deployment(&cx.id("app"), scale_to(2, None, cx)).await.step("scale_deployment to 2")?;
+    cx.create(a, req)
+        .await
+        .step("create_deployment of custom-key with scale key server.replicas")?;
+    a.scale_deployment(&cx.id("app"), scale_to(2, None, cx))
+        .await
+        .step("scale_deployment to 2")?;
     let g = get(a, &cx.id("app")).await?;
-    ensure_eq("server.replicas", &Some(&Value::Int(2)), &g.values.get_path("server.replicas"))?;
-    ensure_eq("replicaCount (must not be set)", &None, &g.values.get("replicaCount"))?;
-    ensure_eq("live workload (desired, ready)", &(2, 2), &desired_ready(a, cx, "app").await?)
+    ensure_eq(
+        "server.replicas",
+        &Some(&Value::Int(2)),
+        &g.values.get_path("server.replicas"),
+    )?;
+    ensure_eq(
+        "replicaCount (must not be set)",
+        &None,
+        &g.values.get("replicaCount"),
+    )?;
+    ensure_eq(
+        "live workload (desired, ready)",
+        &(2, 2),
+        &desired_ready(a, cx, "app").await?,
+    )
 }
 
 async fn key_per_call(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    cx.deploy(a, "app", Fixture::CustomKey, vals(r#"{"server":{"replicas":1}}"#)).await?;
+    cx.deploy(
+        a,
+        "app",
+        Fixture::CustomKey,
+        vals(r#"{"server":{"replicas":1}}"#),
+    )
+    .await?;
     a.scale_deployment(&cx.id("app"), scale_to(3, Some("server.replicas"), cx))
         .await
         .step("scale_deployment to 3 with key server.replicas")?;
     let g = get(a, &cx.id("app")).await?;
-    ensure_eq("server.replicas", &Some(&Value::Int(3)), &g.values.get_path("server.replicas"))?;
-    ensure_eq("live workload (desired, ready)", &(3, 3), &desired_ready(a, cx, "app").await?)
+    ensure_eq(
+        "server.replicas",
+        &Some(&Value::Int(3)),
+        &g.values.get_path("server.replicas"),
+    )?;
+    ensure_eq(
+        "live workload (desired, ready)",
+        &(3, 3),
+        &desired_ready(a, cx, "app").await?,
+    )
 }
 
 async fn ignored_key(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    cx.deploy(a, "app", Fixture::IgnoresScale, vals("{}")).await?;
-    match a.scale_deployment(&cx.id("app"), scale_to(3, None, cx)).await {
+    cx.deploy(a, "app", Fixture::IgnoresScale, vals("{}"))
+        .await?;
+    match a
+        .scale_deployment(&cx.id("app"), scale_to(3, None, cx))
+        .await
+    {
         Ok(d) => Err(Failure::mismatch(
             "scale_deployment of a chart that ignores replicaCount to fail",
-            format!("success at revision {} with status {}", d.revision, d.status),
+            format!(
+                "success at revision {} with status {}",
+                d.revision, d.status
+            ),
         )),
         Err(e) => ensure(
             e.kind() != ErrorKind::InvalidArgument,
@@ -139,6 +210,9 @@ async fn ignored_key(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 async fn missing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     a.scale_deployment(&cx.id("missing"), scale_to(1, None, cx))
         .await
-        .expect_kind(ErrorKind::NotFound, "scale_deployment of a missing deployment")?;
+        .expect_kind(
+            ErrorKind::NotFound,
+            "scale_deployment of a missing deployment",
+        )?;
     Ok(())
 }

@@ -36,8 +36,12 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 }
 
 async fn after_rollout(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":2}"#)).await?;
-    let s = a.deployment_status(&cx.id("app")).await.step("deployment_status")?;
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":2}"#))
+        .await?;
+    let s = a
+        .deployment_status(&cx.id("app"))
+        .await
+        .step("deployment_status")?;
     ensure_eq("status", &DeploymentStatus::Deployed, &s.status)?;
     ensure_eq("progress", &100, &s.progress)?;
     ensure_eq(
@@ -45,7 +49,9 @@ async fn after_rollout(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
         &(2, 2, 2),
         &(s.replicas.desired, s.replicas.ready, s.replicas.available),
     )?;
-    ensure(!s.workloads.is_empty(), "at least one workload", || "none".into())?;
+    ensure(!s.workloads.is_empty(), "at least one workload", || {
+        "none".into()
+    })?;
     ensure(
         s.workloads.iter().all(|w| w.ready),
         "every workload ready",
@@ -64,23 +70,43 @@ async fn never_ready(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let id = cx.id("stuck");
     let req = CreateDeployment::new(id.clone(), cx.package(Fixture::NeverReady)?)
         .timeout(cx.settings().never_ready_timeout);
-    cx.create(a, req)
-        .await
-        .expect_kind(ErrorKind::Timeout, "create_deployment of a never-ready package")?;
+    cx.create(a, req).await.expect_kind(
+        ErrorKind::Timeout,
+        "create_deployment of a never-ready package",
+    )?;
     let g = get(a, &id).await?;
-    ensure_eq("get: status after the timeout", &DeploymentStatus::Failed, &g.status)?;
+    ensure_eq(
+        "get: status after the timeout",
+        &DeploymentStatus::Failed,
+        &g.status,
+    )?;
     let s = a.deployment_status(&id).await.step("deployment_status")?;
-    ensure_eq("status detail: status", &DeploymentStatus::Failed, &s.status)?;
-    ensure(!s.message.trim().is_empty(), "a message saying why it failed", || "an empty message".into())?;
-    ensure(s.progress < 100, "progress below 100", || format!("progress {}", s.progress))?;
+    ensure_eq(
+        "status detail: status",
+        &DeploymentStatus::Failed,
+        &s.status,
+    )?;
+    ensure(
+        !s.message.trim().is_empty(),
+        "a message saying why it failed",
+        || "an empty message".into(),
+    )?;
+    ensure(s.progress < 100, "progress below 100", || {
+        format!("progress {}", s.progress)
+    })?;
     let listed = list_all(a, DeploymentFilter::in_namespace(cx.namespace())).await?;
     let found = listed.iter().find(|d| d.id == id).map(|d| d.status);
-    ensure_eq("list: the failed deployment's status", &Some(DeploymentStatus::Failed), &found)
+    ensure_eq(
+        "list: the failed deployment's status",
+        &Some(DeploymentStatus::Failed),
+        &found,
+    )
 }
 
 async fn missing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    a.deployment_status(&cx.id("missing"))
-        .await
-        .expect_kind(ErrorKind::NotFound, "deployment_status of a missing deployment")?;
+    a.deployment_status(&cx.id("missing")).await.expect_kind(
+        ErrorKind::NotFound,
+        "deployment_status of a missing deployment",
+    )?;
     Ok(())
 }

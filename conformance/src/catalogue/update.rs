@@ -31,7 +31,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         .requires(caps::LIFECYCLE),
         Scenario::new(
             "update.package_version_change",
-            "an update to another version of the package (web 1.x -> 2.0.0) runs the new package and keeps the values",
+            "an update to another version of the package (web 0.1.0 -> 2.0.0) runs the new package and keeps the values",
             body!(package_change),
         )
         .requires(caps::LIFECYCLE),
@@ -46,9 +46,21 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 
 async fn merge_keeps(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let id = cx.id("app");
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1,"conformance":{"a":"1","nested":{"x":1}}}"#))
-        .await?;
-    let d = update(a, cx, &id, vals(r#"{"conformance":{"b":"2","nested":{"y":2}}}"#), ValuesMode::Merge).await?;
+    cx.deploy(
+        a,
+        "app",
+        Fixture::Web,
+        vals(r#"{"replicaCount":1,"conformance":{"a":"1","nested":{"x":1}}}"#),
+    )
+    .await?;
+    let d = update(
+        a,
+        cx,
+        &id,
+        vals(r#"{"conformance":{"b":"2","nested":{"y":2}}}"#),
+        ValuesMode::Merge,
+    )
+    .await?;
     let want = vals(r#"{"replicaCount":1,"conformance":{"a":"1","b":"2","nested":{"x":1,"y":2}}}"#);
     ensure_eq("update: revision", &2, &d.revision)?;
     ensure_eq("update: values", &want, &d.values)?;
@@ -57,19 +69,46 @@ async fn merge_keeps(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 
 async fn replace_drops(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let id = cx.id("app");
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1,"conformance":{"a":"1"}}"#)).await?;
+    cx.deploy(
+        a,
+        "app",
+        Fixture::Web,
+        vals(r#"{"replicaCount":1,"conformance":{"a":"1"}}"#),
+    )
+    .await?;
     let want = vals(r#"{"replicaCount":1,"conformance":{"b":"2"}}"#);
     let d = update(a, cx, &id, want.clone(), ValuesMode::Replace).await?;
     ensure_eq("update: revision", &2, &d.revision)?;
     ensure_eq("update: values", &want, &d.values)?;
-    ensure_eq("get after replace: values", &want, &get(a, &id).await?.values)
+    ensure_eq(
+        "get after replace: values",
+        &want,
+        &get(a, &id).await?.values,
+    )
 }
 
 async fn null_removes(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let id = cx.id("app");
-    cx.deploy(a, "app", Fixture::Web, vals(r#"{"conformance":{"a":1,"b":2}}"#)).await?;
-    update(a, cx, &id, vals(r#"{"conformance":{"a":null}}"#), ValuesMode::Merge).await?;
-    ensure_eq("values after merging a null", &vals(r#"{"conformance":{"b":2}}"#), &get(a, &id).await?.values)
+    cx.deploy(
+        a,
+        "app",
+        Fixture::Web,
+        vals(r#"{"conformance":{"a":1,"b":2}}"#),
+    )
+    .await?;
+    update(
+        a,
+        cx,
+        &id,
+        vals(r#"{"conformance":{"a":null}}"#),
+        ValuesMode::Merge,
+    )
+    .await?;
+    ensure_eq(
+        "values after merging a null",
+        &vals(r#"{"conformance":{"b":2}}"#),
+        &get(a, &id).await?.values,
+    )
 }
 
 async fn package_change(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
@@ -82,7 +121,10 @@ async fn package_change(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
         timeout: cx.operation_timeout(),
         ..Default::default()
     };
-    let d = a.update_deployment(&id, req).await.step("update_deployment to web 2.0.0")?;
+    let d = a
+        .update_deployment(&id, req)
+        .await
+        .step("update_deployment to web 2.0.0")?;
     ensure_eq("update: revision", &2, &d.revision)?;
     ensure_eq("update: package", &v2, &d.package)?;
     let g = get(a, &id).await?;
@@ -94,9 +136,20 @@ async fn one_revision_each(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let id = cx.id("app");
     cx.deploy(a, "app", Fixture::Web, vals("{}")).await?;
     for n in 2..=4u32 {
-        let d = update(a, cx, &id, vals(&format!(r#"{{"conformance":{{"n":{n}}}}}"#)), ValuesMode::Merge).await?;
+        let d = update(
+            a,
+            cx,
+            &id,
+            vals(&format!(r#"{{"conformance":{{"n":{n}}}}}"#)),
+            ValuesMode::Merge,
+        )
+        .await?;
         ensure_eq(&format!("revision after update {}", n - 1), &n, &d.revision)?;
     }
     ensure_eq("get: revision", &4, &get(a, &id).await?.revision)?;
-    ensure_eq("history revisions", &vec![1, 2, 3, 4], &numbers(&history(a, &id).await?))
+    ensure_eq(
+        "history revisions",
+        &vec![1, 2, 3, 4],
+        &numbers(&history(a, &id).await?),
+    )
 }
