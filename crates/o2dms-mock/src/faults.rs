@@ -218,6 +218,25 @@ impl Faults {
     /// asked. Scale then writes its new revision as `Failed` (as Helm would) and returns
     /// [`Error::Backend`] saying the workload did not reach the replica count: never
     /// success. Affects deployments that exist already, too.
+    ///
+    /// ```
+    /// use o2dms_core::{CreateDeployment, DmsAdapter, DeploymentId, DeploymentStatus, Error,
+    ///     ScaleRequest};
+    /// use o2dms_mock::{MockAdapter, PackageSpec};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> o2dms_core::Result<()> {
+    /// let mock = MockAdapter::builder().package(PackageSpec::new("ignores-scale", "0.1.0")).build();
+    /// mock.faults().package_ignores_scale("ignores-scale");
+    /// let id = DeploymentId::new("ns", "app")?;
+    /// mock.create_deployment(CreateDeployment::new(id.clone(), "ignores-scale@0.1.0".parse()?)).await?;
+    /// let err = mock.scale_deployment(&id, ScaleRequest::to(3)).await.unwrap_err();
+    /// assert!(matches!(err, Error::Backend { ref message } if message.contains("did not reach 3 replicas")));
+    /// let d = mock.get_deployment(&id).await?;
+    /// assert_eq!((d.revision, d.status), (2, DeploymentStatus::Failed));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn package_ignores_scale(&self, name: impl Into<String>) {
         self.shared.write().ignores_scale.insert(name.into());
     }
@@ -227,6 +246,31 @@ impl Faults {
     /// timeout (on the mock's [`Clock`](crate::Clock), without sleeping), write the new
     /// revision as `Failed`, and return [`Error::Timeout`]; the deployment stays, Failed,
     /// visible in get and list, and its status detail says why.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use o2dms_core::{CreateDeployment, DmsAdapter, DeploymentId, DeploymentStatus, Error};
+    /// use o2dms_mock::{Clock, ManualClock, MockAdapter, PackageSpec};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> o2dms_core::Result<()> {
+    /// let clock = ManualClock::default();
+    /// let mock = MockAdapter::builder()
+    ///     .package(PackageSpec::new("never-ready", "0.1.0"))
+    ///     .clock(clock.clone())
+    ///     .build();
+    /// mock.faults().package_never_ready("never-ready");
+    /// let id = DeploymentId::new("ns", "stuck")?;
+    /// let before = clock.now();
+    /// let req = CreateDeployment::new(id.clone(), "never-ready@0.1.0".parse()?)
+    ///     .timeout(Duration::from_secs(60));
+    /// let err = mock.create_deployment(req).await.unwrap_err();
+    /// assert!(matches!(err, Error::Timeout { ref operation, .. } if operation == "create_deployment"));
+    /// assert_eq!(clock.now().unix_seconds(), before.unix_seconds() + 60); // no real sleep
+    /// assert_eq!(mock.get_deployment(&id).await?.status, DeploymentStatus::Failed);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn package_never_ready(&self, name: impl Into<String>) {
         self.shared.write().never_ready.insert(name.into());
     }

@@ -13,6 +13,28 @@
 //! - Every timestamp comes from the [`Clock`]; with a [`ManualClock`] the tests own time,
 //!   and a create that times out advances it instead of sleeping.
 //!
+//! ## Semantics in brief
+//! - Deployments are keyed by namespace + name. Create makes revision 1 (`Install
+//!   complete`); update, scale and rollback each make exactly one new revision
+//!   (`Upgrade complete`, `Rollback to N`) and mark the previous one `Superseded`. At most
+//!   `max_history` revisions are kept (oldest pruned first; a pruned revision cannot be
+//!   rolled back to). Delete removes the deployment and its history.
+//! - Each deployment runs one simulated `Deployment` workload with pods `<name>-0..N-1`,
+//!   each with one container `app`. N is the integer at the scale key in the package's
+//!   default values merged with the user's values (1 if there is none). Log lines are
+//!   deterministic (4 per pod); `LogOptions::since` is ignored.
+//! - A write whose package is marked never-ready waits its whole timeout (request's, else
+//!   the builder's default, 5 minutes) on the clock, writes the revision as `Failed`, and
+//!   returns [`Error::Timeout`](o2dms_core::Error::Timeout). A scale on a package marked
+//!   as ignoring the scale key writes the revision as `Failed` and returns
+//!   [`Error::Backend`](o2dms_core::Error::Backend).
+//! - Lists are ordered by (namespace, name), packages by name then version (simple
+//!   SemVer numerically, pre-releases first; other versions after those, as text). Continue
+//!   tokens are opaque; `total` counts every match across pages.
+//! - Writes take one store-wide write lock, so writes are serialized: two writes to one
+//!   deployment never apply to the same base revision. Injected latency is slept before
+//!   the lock is taken.
+//!
 //! ```
 //! use o2dms_core::{CreateDeployment, DeploymentId, DeploymentStatus, DmsAdapter, ScaleRequest,
 //!     Value, Values};
