@@ -139,10 +139,10 @@ impl ClusterProvider for K3sProvider {
             kc,
             client,
             version,
-            Backend::K3s(K3sCluster {
+            Backend::K3s(Box::new(K3sCluster {
                 container,
                 _dir: dir,
-            }),
+            })),
         ))
     }
 }

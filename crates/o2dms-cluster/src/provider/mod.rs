@@ -67,7 +67,7 @@ pub trait ClusterProvider: Send + Sync {
 pub(crate) enum Backend {
     Local(Box<LocalCluster>),
     Kind(kind::KindCluster),
-    K3s(k3s::K3sCluster),
+    K3s(Box<k3s::K3sCluster>),
     External,
 }
 

