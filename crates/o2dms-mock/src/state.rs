@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use o2dms_core::{
     Deployment, DeploymentId, DeploymentStatus, Error, Package, PackageId, Resource, Revision,
-    Timestamp, Value, Values,
+    Timestamp, Values,
 };
 
 use crate::clock::Clock;
@@ -267,7 +267,8 @@ impl Record {
         self.refresh();
     }
 
-    /// Rebuilds the view after a change of the current revision.
+    /// Rebuilds the view after a change of the current revision. The mock sets no
+    /// backend `extensions`: every clone of the view is paid by get and list.
     pub fn refresh(&mut self) {
         let cur = self.revisions.last().expect("a record has a revision");
         let v = &mut self.view;
@@ -277,15 +278,6 @@ impl Record {
         v.description = cur.description.clone();
         v.values = cur.values.clone();
         v.updated_at = cur.updated_at;
-        let ext = &mut v.extensions;
-        ext.insert("helm.releaseName".into(), Value::from(v.id.name.as_str()));
-        ext.insert("helm.revision".into(), Value::from(cur.revision));
-        ext.insert(
-            "helm.chart".into(),
-            Value::from(format!("{}-{}", cur.package_name, cur.package_version)),
-        );
-        ext.insert("helm.status".into(), Value::from(helm_status(cur.status)));
-        ext.insert("mock.scaleKey".into(), Value::from(self.scale_key.as_str()));
     }
 }
 
