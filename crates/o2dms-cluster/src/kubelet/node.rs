@@ -163,26 +163,42 @@ pub(crate) async fn register(api: &Api<Node>, info: &NodeInfo) -> Result<(), Clu
     }
     report_status(api, info).await?;
 
-    let current = api.get(&info.name).await?;
-    let taints = current
-        .spec
-        .as_ref()
-        .and_then(|s| s.taints.clone())
-        .unwrap_or_default();
-    let kept: Vec<_> = taints
-        .iter()
-        .filter(|t| !STARTUP_TAINTS.contains(&t.key.as_str()))
-        .cloned()
-        .collect();
-    if kept.len() != taints.len() {
-        // Guarded by resourceVersion: a concurrent change makes this fail loudly rather
-        // than drop someone else's taint.
+    remove_startup_taints(api, &info.name).await
+}
+
+/// Removes [`STARTUP_TAINTS`], guarded by resourceVersion so that nobody else's taints are
+/// dropped; other writers (the TTL controller annotates new nodes) cause a retry.
+async fn remove_startup_taints(api: &Api<Node>, name: &str) -> Result<(), ClusterError> {
+    const ATTEMPTS: u32 = 10;
+    for attempt in 1..=ATTEMPTS {
+        let current = api.get(name).await?;
+        let taints = current
+            .spec
+            .as_ref()
+            .and_then(|s| s.taints.clone())
+            .unwrap_or_default();
+        let kept: Vec<_> = taints
+            .iter()
+            .filter(|t| !STARTUP_TAINTS.contains(&t.key.as_str()))
+            .cloned()
+            .collect();
+        if kept.len() == taints.len() {
+            return Ok(());
+        }
         let patch = json!({
             "metadata": { "resourceVersion": current.metadata.resource_version },
             "spec": { "taints": if kept.is_empty() { serde_json::Value::Null } else { json!(kept) } },
         });
-        api.patch(&info.name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await?;
+        match api
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(e)) if e.code == 409 && attempt < ATTEMPTS => {
+                tracing::debug!(node = %name, attempt, "node changed meanwhile; retrying the taint removal");
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(())
 }

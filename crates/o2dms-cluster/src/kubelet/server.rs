@@ -228,3 +228,97 @@ fn started_at(pod: &Pod, container: &str) -> Option<Timestamp> {
     };
     started.map(|t| t.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::runtime::watcher;
+
+    fn source_with(pod: Pod) -> LogSource {
+        let (store, mut writer) = kube::runtime::reflector::store::<Pod>();
+        writer.apply_watcher_event(&watcher::Event::Apply(pod));
+        // Nothing listens there: the fallback lookup fails and the store decides.
+        let config = kube::Config::new("http://127.0.0.1:9".parse().expect("a URL"));
+        LogSource {
+            store,
+            client: kube::Client::try_from(config).expect("a client"),
+        }
+    }
+
+    fn running_pod(annotations: serde_json::Value, state: serde_json::Value) -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": { "name": "p", "namespace": "ns", "annotations": annotations },
+            "spec": { "containers": [{ "name": "c", "image": "nginx:1" }] },
+            "status": {
+                "phase": "Running",
+                "containerStatuses": [{
+                    "name": "c", "image": "nginx:1", "imageID": "", "ready": true,
+                    "restartCount": 0, "state": state
+                }]
+            }
+        }))
+        .expect("a valid pod")
+    }
+
+    #[tokio::test]
+    async fn logs_of_a_running_container() {
+        let pod = running_pod(
+            serde_json::json!({ LOG_LINES_ANNOTATION: "x\ny" }),
+            serde_json::json!({ "running": { "startedAt": "2026-01-01T00:00:00Z" } }),
+        );
+        let source = source_with(pod);
+        let query = LogQuery::parse("tailLines=1&timestamps=true").expect("a query");
+        let body = container_logs(&source, "ns", "p", "c", &query)
+            .await
+            .expect("logs");
+        assert_eq!(
+            String::from_utf8(body).expect("UTF-8"),
+            "2026-01-01T00:00:00.002000000Z y\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_pods_and_containers_are_404() {
+        let pod = running_pod(
+            serde_json::json!({}),
+            serde_json::json!({ "running": { "startedAt": "2026-01-01T00:00:00Z" } }),
+        );
+        let source = source_with(pod);
+        let q = LogQuery::default();
+        let (status, _) = container_logs(&source, "ns", "other", "c", &q)
+            .await
+            .unwrap_err();
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = container_logs(&source, "other-ns", "p", "c", &q)
+            .await
+            .unwrap_err();
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, message) = container_logs(&source, "ns", "p", "nope", &q)
+            .await
+            .unwrap_err();
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(message.contains("nope"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn waiting_containers_and_previous_are_400() {
+        let pod = running_pod(
+            serde_json::json!({}),
+            serde_json::json!({ "waiting": { "reason": "ImagePullBackOff" } }),
+        );
+        let source = source_with(pod);
+        let (status, message) = container_logs(&source, "ns", "p", "c", &LogQuery::default())
+            .await
+            .unwrap_err();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(message.contains("ImagePullBackOff"), "{message}");
+        let previous = LogQuery {
+            previous: true,
+            ..LogQuery::default()
+        };
+        let (status, _) = container_logs(&source, "ns", "p", "c", &previous)
+            .await
+            .unwrap_err();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}
