@@ -142,6 +142,22 @@ impl LocalCluster {
             .await
             .map_err(|e| ClusterError::Config(format!("provisioning task failed: {e}")))??,
         };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::start_once(&options, binaries.clone()).await {
+                Err(e) if attempt < 3 && is_port_conflict(&e) => {
+                    tracing::warn!("port conflict while starting a local cluster, retrying: {e}");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn start_once(
+        options: &LocalClusterOptions,
+        binaries: ControlPlaneBinaries,
+    ) -> Result<LocalCluster> {
         let dir = match &options.dir {
             Some(d) => {
                 std::fs::create_dir_all(d)
@@ -186,7 +202,7 @@ impl LocalCluster {
             stopped: false,
         };
         // On any error below, dropping `cluster` stops what was started.
-        cluster.boot(&options).await?;
+        cluster.boot(options).await?;
         Ok(cluster)
     }
 
@@ -417,6 +433,12 @@ impl LocalCluster {
         }
     }
 
+    /// The first component found to have exited, as an error with its log tail; `None`
+    /// while all run. A long-running server polls this.
+    pub fn exited_component(&mut self) -> Option<ClusterError> {
+        self.check_processes().err()
+    }
+
     /// The admin kubeconfig (token auth, TLS verified against the cluster's CA).
     pub fn kubeconfig_path(&self) -> &Path {
         &self.kubeconfig_path
@@ -504,6 +526,16 @@ impl LocalCluster {
 impl Drop for LocalCluster {
     fn drop(&mut self) {
         self.stop_sync();
+    }
+}
+
+/// Whether a start failed because a port was taken between picking and binding it.
+fn is_port_conflict(e: &ClusterError) -> bool {
+    match e {
+        ClusterError::Process { log_tail, .. } => log_tail
+            .as_deref()
+            .is_some_and(|t| t.contains("address already in use")),
+        _ => false,
     }
 }
 

@@ -96,7 +96,7 @@ async fn serve(dir: &Path) -> Result<()> {
         dir: Some(cluster_dir),
         ..LocalClusterOptions::default()
     };
-    let cluster = tokio::select! {
+    let mut cluster = tokio::select! {
         c = LocalCluster::start(options) => c?,
         _ = term.recv() => return Ok(()),
         _ = int.recv() => return Ok(()),
@@ -124,15 +124,27 @@ async fn serve(dir: &Path) -> Result<()> {
         state.server,
         state.kubeconfig.display()
     );
-    tokio::select! {
-        _ = term.recv() => {},
-        _ = int.recv() => {},
-    }
+    let mut watchdog = tokio::time::interval(Duration::from_secs(2));
+    let failure = loop {
+        tokio::select! {
+            _ = term.recv() => break None,
+            _ = int.recv() => break None,
+            _ = watchdog.tick() => {
+                if let Some(e) = cluster.exited_component() {
+                    eprintln!("o2dms-local-cluster: {e}");
+                    break Some(e);
+                }
+            }
+        }
+    };
     eprintln!("o2dms-local-cluster: stopping");
     cluster.stop().await;
     let _ = std::fs::remove_file(&path);
     eprintln!("o2dms-local-cluster: stopped");
-    Ok(())
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// Starts `program args...` (which must end up in [`serve_blocking`] for `dir`) in its own

@@ -1,0 +1,74 @@
+//! A cluster that outlives its starter: `o2dms-local-cluster serve` started detached,
+//! used, then stopped by process id from its state file.
+
+use std::path::Path;
+use std::time::Duration;
+
+use o2dms_cluster::serve;
+use o2dms_cluster::{process_alive, tools};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_cluster_starts_detached_and_stops_by_pid() {
+    // Provision first, so the server finds everything in the cache.
+    tokio::task::spawn_blocking(tools)
+        .await
+        .expect("join")
+        .expect("provision tools (run `cargo xtask cluster provision` first)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bin = Path::new(env!("CARGO_BIN_EXE_o2dms-local-cluster")).to_path_buf();
+    let d = dir.path().to_path_buf();
+    let state = tokio::task::spawn_blocking(move || {
+        serve::spawn_detached(
+            &bin,
+            &["serve".into(), "--dir".into(), d.clone().into_os_string()],
+            &d,
+            Duration::from_secs(120),
+        )
+    })
+    .await
+    .expect("join");
+    let state = match state {
+        Ok(s) => s,
+        Err(e) => panic!("serve did not start: {e}"),
+    };
+    // From here on, make sure it is stopped even if an assertion fails.
+    struct StopOnDrop(std::path::PathBuf);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            let _ = serve::stop(&self.0, Duration::from_secs(30));
+        }
+    }
+    let guard = StopOnDrop(dir.path().to_path_buf());
+
+    assert!(serve::is_running(&state));
+    assert_eq!(state.components.len(), 4);
+    let client = o2dms_cluster::local::client_from_kubeconfig(&state.kubeconfig, None)
+        .await
+        .expect("client");
+    let v = client.apiserver_version().await.expect("version");
+    assert_eq!(v.git_version, state.server_version);
+
+    // A second server for the same directory is refused.
+    let bin = Path::new(env!("CARGO_BIN_EXE_o2dms-local-cluster")).to_path_buf();
+    let again = serve::spawn_detached(
+        &bin,
+        &["serve".into(), "--dir".into(), dir.path().into()],
+        dir.path(),
+        Duration::from_secs(5),
+    );
+    assert!(again.is_err());
+
+    let d = dir.path().to_path_buf();
+    let stopped = tokio::task::spawn_blocking(move || serve::stop(&d, Duration::from_secs(60)))
+        .await
+        .expect("join")
+        .expect("stop");
+    assert!(stopped);
+    assert!(!process_alive(state.pid));
+    for (name, pid) in &state.components {
+        assert!(!process_alive(*pid), "{name} (pid {pid}) still runs");
+    }
+    assert!(serve::read_state(dir.path()).unwrap().is_none());
+    assert!(!dir.path().join("cluster").exists());
+    drop(guard);
+}
