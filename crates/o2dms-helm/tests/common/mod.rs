@@ -1,0 +1,882 @@
+//! The Helm adapter on a real local cluster (etcd, kube-apiserver, controller-manager,
+//! scheduler and the kubelet simulator from `o2dms-cluster`), once per Helm major version.
+//! Every step is a real helm run or a real API read; nothing is mocked.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment as K8sDeployment;
+use kube::Api;
+use o2dms_cluster::{tools, HelmMajor, LocalCluster, LocalClusterOptions};
+use o2dms_core::{
+    CreateDeployment, DeletePackageOptions, DeploymentFilter, DeploymentId, DeploymentStatus,
+    DmsAdapter, Error, HealthStatus, HistoryOptions, LogOptions, PackageFilter, PackageId,
+    PackageUpload, PageRequest, Resource, RollbackRequest, ScaleRequest, UpdateDeployment, Value,
+    Values, ValuesMode,
+};
+use o2dms_helm::{HelmAdapter, HelmConfig, Recovery};
+
+pub struct Env {
+    pub cluster: LocalCluster,
+    pub adapter: HelmAdapter,
+    pub helm: PathBuf,
+    pub helm_home: tempfile::TempDir,
+    pub charts: tempfile::TempDir,
+    _work: tempfile::TempDir,
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/charts")
+        .join(name)
+}
+
+impl Env {
+    pub async fn start(major: HelmMajor) -> Env {
+        let t = tokio::task::spawn_blocking(tools)
+            .await
+            .expect("join")
+            .expect("provision tools (run `cargo xtask cluster provision` first)");
+        let helm = t.helm(major).to_path_buf();
+        let cluster = LocalCluster::start(LocalClusterOptions {
+            binaries: Some(t.control_plane.clone()),
+            ..LocalClusterOptions::default()
+        })
+        .await
+        .expect("start a local cluster");
+        let work = tempfile::tempdir().expect("work dir");
+        let config = HelmConfig::builder()
+            .kubeconfig(cluster.kubeconfig_path())
+            .helm_binary(&helm)
+            .timeout(Duration::from_secs(90))
+            .max_history(20)
+            .work_dir(work.path())
+            .build()
+            .expect("config");
+        let adapter = HelmAdapter::connect(config).await.expect("connect");
+        Env {
+            cluster,
+            adapter,
+            helm,
+            helm_home: tempfile::tempdir().expect("helm home"),
+            charts: tempfile::tempdir().expect("charts dir"),
+            _work: work,
+        }
+    }
+
+    /// Runs the helm CLI as a user would (its own homes, the cluster's kubeconfig).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(&self.helm)
+            .args(args)
+            .env("KUBECONFIG", self.cluster.kubeconfig_path())
+            .env("HELM_CACHE_HOME", self.helm_home.path().join("cache"))
+            .env("HELM_CONFIG_HOME", self.helm_home.path().join("config"))
+            .env("HELM_DATA_HOME", self.helm_home.path().join("data"))
+            .output()
+            .expect("run helm")
+    }
+
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "helm {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `helm package` of a fixture chart; returns the archive bytes.
+    pub fn package(&self, fixture_name: &str) -> Vec<u8> {
+        let dest = self.charts.path().join(fixture_name);
+        std::fs::create_dir_all(&dest).unwrap();
+        let out = self.cli_ok(&[
+            "package",
+            fixture(fixture_name).to_str().unwrap(),
+            "--destination",
+            dest.to_str().unwrap(),
+        ]);
+        let file = out.trim().rsplit(": ").next().unwrap().trim().to_owned();
+        std::fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"))
+    }
+
+    pub async fn live_replicas(&self, ns: &str, name: &str) -> Option<i32> {
+        let api: Api<K8sDeployment> = Api::namespaced(self.cluster.client(), ns);
+        api.get(name).await.ok()?.spec?.replicas
+    }
+
+    pub async fn stop(self) {
+        let Env {
+            cluster, adapter, ..
+        } = self;
+        drop(adapter);
+        cluster.stop().await;
+    }
+}
+
+fn id(ns: &str, name: &str) -> DeploymentId {
+    DeploymentId::new(ns, name).unwrap()
+}
+
+fn pkg(s: &str) -> PackageId {
+    PackageId::new(s).unwrap()
+}
+
+fn vals(json: serde_json::Value) -> Values {
+    serde_json::from_value(json).unwrap()
+}
+
+fn assert_kind<T: std::fmt::Debug>(r: Result<T, Error>, what: &str, pred: impl Fn(&Error) -> bool) {
+    match r {
+        Err(e) if pred(&e) => {}
+        other => panic!("{what}: unexpected {other:?}"),
+    }
+}
+
+/// Packages: upload validated archives, list, get; garbage is InvalidArgument.
+pub async fn packages(env: &Env) {
+    let a = &env.adapter;
+    for f in [
+        "web",
+        "web-v2",
+        "custom-key",
+        "ignores-scale",
+        "never-ready",
+    ] {
+        let p = a
+            .upload_package(PackageUpload::new(env.package(f)))
+            .await
+            .unwrap_or_else(|e| panic!("upload {f}: {e}"));
+        assert!(p.digest.starts_with("sha256:"));
+    }
+    let web = a.get_package(&pkg("web@0.1.0")).await.unwrap();
+    assert_eq!(web.version, "0.1.0");
+    let all = a.list_packages(&PackageFilter::default()).await.unwrap();
+    let ids: Vec<&str> = all.items.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "custom-key@0.1.0",
+            "ignores-scale@0.1.0",
+            "never-ready@0.1.0",
+            "web@0.1.0",
+            "web@2.0.0"
+        ]
+    );
+    assert_kind(
+        a.upload_package(PackageUpload::new(b"garbage".to_vec()))
+            .await,
+        "garbage upload",
+        |e| matches!(e, Error::InvalidArgument { .. }),
+    );
+    assert_kind(
+        a.get_package(&pkg("web@9.9.9")).await,
+        "missing package",
+        |e| {
+            matches!(
+                e,
+                Error::NotFound {
+                    resource: Resource::Package,
+                    ..
+                }
+            )
+        },
+    );
+}
+
+/// Create, get, update (merge, replace, package), scale, history, rollback, status,
+/// list, logs, delete.
+pub async fn lifecycle(env: &Env) {
+    let a = &env.adapter;
+    let web1 = id("o2-life", "web1");
+    let created = a
+        .create_deployment(
+            CreateDeployment::new(web1.clone(), pkg("web@0.1.0"))
+                .values(vals(
+                    serde_json::json!({"replicaCount": 1, "extra": {"keep": "yes"}}),
+                ))
+                .label("tier", "edge"),
+        )
+        .await
+        .expect("create");
+    assert_eq!(created.status, DeploymentStatus::Deployed);
+    assert_eq!(created.revision, 1);
+    assert_eq!(created.package.as_str(), "web@0.1.0");
+    assert_eq!(created.labels.get("tier").map(String::as_str), Some("edge"));
+    assert_eq!(created.extensions["helm.releaseName"], Value::from("web1"));
+    assert_eq!(created.extensions["helm.chart"], Value::from("web-0.1.0"));
+    assert_eq!(created.extensions["helm.status"], Value::from("deployed"));
+    assert_eq!(created.extensions["helm.revision"], Value::Int(1));
+    assert_eq!(a.get_deployment(&web1).await.unwrap(), created);
+
+    assert_kind(
+        a.create_deployment(CreateDeployment::new(web1.clone(), pkg("web@0.1.0")))
+            .await,
+        "create twice",
+        |e| matches!(e, Error::AlreadyExists { .. }),
+    );
+    assert_eq!(
+        a.get_deployment(&web1).await.unwrap().revision,
+        1,
+        "nothing changed"
+    );
+    assert_kind(
+        a.create_deployment(CreateDeployment::new(
+            id("o2-life", "nope"),
+            pkg("web@7.7.7"),
+        ))
+        .await,
+        "unknown package",
+        |e| {
+            matches!(
+                e,
+                Error::NotFound {
+                    resource: Resource::Package,
+                    ..
+                }
+            )
+        },
+    );
+
+    let st = a.deployment_status(&web1).await.unwrap();
+    assert_eq!(st.replicas.desired, 1);
+    assert_eq!(st.progress, 100, "{st:?}");
+    assert_eq!(st.workloads.len(), 1);
+    assert!(st.workloads[0].ready);
+
+    // merge
+    let d = a
+        .update_deployment(
+            &web1,
+            UpdateDeployment {
+                values: vals(serde_json::json!({"extra": {"more": 1}})),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("update merge");
+    assert_eq!(d.revision, 2);
+    assert_eq!(
+        d.values,
+        vals(serde_json::json!({"replicaCount": 1, "extra": {"keep": "yes", "more": 1}}))
+    );
+    // package change
+    let d = a
+        .update_deployment(
+            &web1,
+            UpdateDeployment {
+                package: Some(pkg("web@2.0.0")),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("update package");
+    assert_eq!((d.revision, d.package.as_str()), (3, "web@2.0.0"));
+    assert_eq!(d.values.get_path("extra.keep"), Some(&Value::from("yes")));
+    assert_eq!(
+        d.labels.get("tier").map(String::as_str),
+        Some("edge"),
+        "labels kept"
+    );
+
+    // scale keeps other values and is live
+    let d = a
+        .scale_deployment(&web1, ScaleRequest::to(3))
+        .await
+        .expect("scale");
+    assert_eq!(d.revision, 4);
+    assert_eq!(d.values.get("replicaCount"), Some(&Value::Int(3)));
+    assert_eq!(d.values.get_path("extra.more"), Some(&Value::Int(1)));
+    // web 2.0.0 names its Deployment after the release
+    assert_eq!(env.live_replicas("o2-life", "web1").await, Some(3));
+    let st = a.deployment_status(&web1).await.unwrap();
+    assert_eq!((st.replicas.desired, st.replicas.ready), (3, 3));
+
+    // replace
+    let d = a
+        .update_deployment(
+            &web1,
+            UpdateDeployment {
+                values: vals(serde_json::json!({"replicaCount": 2})),
+                mode: ValuesMode::Replace,
+                description: Some("replace values".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("update replace");
+    assert_eq!(d.revision, 5);
+    assert_eq!(d.values, vals(serde_json::json!({"replicaCount": 2})));
+    assert_eq!(d.description, "replace values");
+
+    let h = a
+        .deployment_history(&web1, HistoryOptions::default())
+        .await
+        .unwrap();
+    let revs: Vec<(u32, DeploymentStatus)> = h.iter().map(|r| (r.revision, r.status)).collect();
+    assert_eq!(
+        revs,
+        [
+            (1, DeploymentStatus::Superseded),
+            (2, DeploymentStatus::Superseded),
+            (3, DeploymentStatus::Superseded),
+            (4, DeploymentStatus::Superseded),
+            (5, DeploymentStatus::Deployed)
+        ]
+    );
+    assert_eq!(h[2].package.as_str(), "web@2.0.0");
+    let last2 = a
+        .deployment_history(&web1, HistoryOptions { limit: Some(2) })
+        .await
+        .unwrap();
+    assert_eq!(last2.iter().map(|r| r.revision).collect::<Vec<_>>(), [4, 5]);
+
+    // rollback to 1: package and values of revision 1, a new revision
+    let d = a
+        .rollback_deployment(
+            &web1,
+            RollbackRequest {
+                revision: Some(1),
+                timeout: None,
+            },
+        )
+        .await
+        .expect("rollback");
+    assert_eq!(d.revision, 6);
+    assert_eq!(d.package.as_str(), "web@0.1.0");
+    assert_eq!(d.values, h[0].values);
+    assert_eq!(env.live_replicas("o2-life", "web1-web").await, Some(1));
+    // unasked: the previous one (5)
+    let d = a
+        .rollback_deployment(&web1, RollbackRequest::default())
+        .await
+        .expect("rollback to previous");
+    assert_eq!((d.revision, d.package.as_str()), (7, "web@2.0.0"));
+    assert_kind(
+        a.rollback_deployment(
+            &web1,
+            RollbackRequest {
+                revision: Some(99),
+                timeout: None,
+            },
+        )
+        .await,
+        "rollback to a missing revision",
+        |e| {
+            matches!(
+                e,
+                Error::NotFound {
+                    resource: Resource::Revision,
+                    ..
+                }
+            )
+        },
+    );
+
+    // concurrent writes through one adapter: one wins, the other is a Conflict
+    let upd = |n: i64| UpdateDeployment {
+        values: vals(serde_json::json!({ "extra": { "n": n } })),
+        ..Default::default()
+    };
+    let (x, y) = tokio::join!(
+        a.update_deployment(&web1, upd(1)),
+        a.update_deployment(&web1, upd(2))
+    );
+    let results = [x, y];
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(results
+        .iter()
+        .any(|r| matches!(r, Err(Error::Conflict { .. }))));
+
+    // logs from the pods the workload selects (served by the kubelet simulator)
+    let logs = a
+        .deployment_logs(
+            &web1,
+            &LogOptions {
+                tail_lines: Some(5),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("logs");
+    assert!(!logs.lines.is_empty(), "{logs:?}");
+    assert!(logs
+        .lines
+        .iter()
+        .all(|l| l.container == "web" && l.pod.starts_with("web1-")));
+    let small = a
+        .deployment_logs(
+            &web1,
+            &LogOptions {
+                limit_bytes: Some(10),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(small.truncated);
+    assert_kind(
+        a.deployment_logs(
+            &web1,
+            &LogOptions {
+                container: Some("nope".into()),
+                ..Default::default()
+            },
+        )
+        .await,
+        "logs of a missing container",
+        |e| matches!(e, Error::NotFound { .. }),
+    );
+
+    assert_kind(
+        a.delete_package(&pkg("web@2.0.0"), DeletePackageOptions::default())
+            .await,
+        "delete a package in use",
+        |e| {
+            matches!(
+                e,
+                Error::Conflict {
+                    resource: Resource::Package,
+                    ..
+                }
+            )
+        },
+    );
+
+    // delete
+    a.delete_deployment(&web1).await.expect("delete");
+    assert_kind(a.get_deployment(&web1).await, "get after delete", |e| {
+        matches!(
+            e,
+            Error::NotFound {
+                resource: Resource::Deployment,
+                ..
+            }
+        )
+    });
+    assert_eq!(
+        env.live_replicas("o2-life", "web1").await,
+        None,
+        "workload gone"
+    );
+    assert_kind(a.delete_deployment(&web1).await, "delete twice", |e| {
+        matches!(e, Error::NotFound { .. })
+    });
+    for missing in [
+        a.update_deployment(&web1, UpdateDeployment::default())
+            .await
+            .map(|_| ()),
+        a.scale_deployment(&web1, ScaleRequest::to(1))
+            .await
+            .map(|_| ()),
+        a.rollback_deployment(&web1, RollbackRequest::default())
+            .await
+            .map(|_| ()),
+        a.deployment_status(&web1).await.map(|_| ()),
+        a.deployment_history(&web1, HistoryOptions::default())
+            .await
+            .map(|_| ()),
+    ] {
+        assert_kind(missing, "operation on a deleted deployment", |e| {
+            matches!(
+                e,
+                Error::NotFound {
+                    resource: Resource::Deployment,
+                    ..
+                }
+            )
+        });
+    }
+}
+
+/// Scale keys: per deployment, and a chart that ignores the key.
+pub async fn scaling(env: &Env) {
+    let a = &env.adapter;
+    let ck = id("o2-scale", "ck");
+    a.create_deployment(
+        CreateDeployment::new(ck.clone(), pkg("custom-key@0.1.0")).scale_key("server.replicas"),
+    )
+    .await
+    .expect("create custom-key");
+    let d = a
+        .scale_deployment(&ck, ScaleRequest::to(2))
+        .await
+        .expect("scale custom key");
+    assert_eq!(d.values.get_path("server.replicas"), Some(&Value::Int(2)));
+    assert_eq!(
+        d.extensions["helm.scaleKey"],
+        Value::from("server.replicas")
+    );
+    let st = a.deployment_status(&ck).await.unwrap();
+    assert_eq!(st.replicas.desired, 2);
+    let d = a
+        .scale_deployment(&ck, ScaleRequest::to(0))
+        .await
+        .expect("scale to 0");
+    assert_eq!(d.revision, 3);
+    assert_eq!(a.deployment_status(&ck).await.unwrap().replicas.desired, 0);
+
+    let ig = id("o2-scale", "ig");
+    a.create_deployment(CreateDeployment::new(
+        ig.clone(),
+        pkg("ignores-scale@0.1.0"),
+    ))
+    .await
+    .expect("create ignores-scale");
+    let r = a.scale_deployment(&ig, ScaleRequest::to(3)).await;
+    assert_kind(
+        r,
+        "scale a chart that ignores the key",
+        |e| matches!(e, Error::InvalidArgument { field, reason } if field == "key" && reason.contains("replicaCount")),
+    );
+    assert_eq!(
+        a.get_deployment(&ig).await.unwrap().revision,
+        1,
+        "nothing written"
+    );
+}
+
+/// Create with a timeout: Timeout, and the deployment stays, Failed, visible in get and list.
+pub async fn timeouts(env: &Env) {
+    let a = &env.adapter;
+    let nr = id("o2-timeout", "nr");
+    let started = std::time::Instant::now();
+    let r = a
+        .create_deployment(
+            CreateDeployment::new(nr.clone(), pkg("never-ready@0.1.0"))
+                .timeout(Duration::from_secs(3)),
+        )
+        .await;
+    match &r {
+        Err(Error::Timeout {
+            operation,
+            limit,
+            state,
+        }) => {
+            assert_eq!(operation, "create_deployment");
+            assert_eq!(*limit, Duration::from_secs(3));
+            assert!(state.contains("failed"), "{state}");
+        }
+        other => panic!("expected Timeout, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let d = a.get_deployment(&nr).await.expect("still visible");
+    assert_eq!(d.status, DeploymentStatus::Failed);
+    let page = a
+        .list_deployments(&DeploymentFilter {
+            namespace: Some("o2-timeout".into()),
+            statuses: vec![DeploymentStatus::Failed],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    let st = a.deployment_status(&nr).await.unwrap();
+    assert_eq!(st.status, DeploymentStatus::Failed);
+    assert!(st.progress < 100);
+    a.delete_deployment(&nr)
+        .await
+        .expect("delete failed deployment");
+}
+
+/// Listing: every namespace or one, statuses, labels, package name, pages.
+pub async fn listing(env: &Env) {
+    let a = &env.adapter;
+    for (ns, name, tier) in [
+        ("o2-list-b", "b1", "x"),
+        ("o2-list-a", "a2", "y"),
+        ("o2-list-a", "a1", "x"),
+    ] {
+        a.create_deployment(
+            CreateDeployment::new(id(ns, name), pkg("web@0.1.0"))
+                .values(vals(serde_json::json!({"replicaCount": 1})))
+                .label("tier", tier),
+        )
+        .await
+        .expect("create for listing");
+    }
+    let names = |p: &o2dms_core::Page<o2dms_core::Deployment>| -> Vec<String> {
+        p.items.iter().map(|d| d.id.to_string()).collect()
+    };
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let page = a
+            .list_deployments(&DeploymentFilter {
+                page: PageRequest {
+                    limit: Some(1),
+                    continue_token: token.clone(),
+                },
+                labels: BTreeMap::from([("tier".to_string(), "x".to_string())]),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.total, Some(2));
+        seen.extend(names(&page));
+        token = page.continue_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, ["o2-list-a/a1", "o2-list-b/b1"]);
+    let ns_a = a
+        .list_deployments(&DeploymentFilter::in_namespace("o2-list-a"))
+        .await
+        .unwrap();
+    assert_eq!(names(&ns_a), ["o2-list-a/a1", "o2-list-a/a2"]);
+    assert_eq!(ns_a.total, Some(2));
+    let by_pkg = a
+        .list_deployments(&DeploymentFilter {
+            package_name: Some("web".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(names(&by_pkg).contains(&"o2-list-b/b1".to_string()));
+    let none = a
+        .list_deployments(&DeploymentFilter {
+            package_name: Some("custom-key".into()),
+            namespace: Some("o2-list-a".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.items.is_empty());
+    assert_kind(
+        a.list_deployments(&DeploymentFilter {
+            page: PageRequest {
+                limit: Some(10),
+                continue_token: Some("garbage!".into()),
+            },
+            ..Default::default()
+        })
+        .await,
+        "bad continue token",
+        |e| matches!(e, Error::InvalidArgument { .. }),
+    );
+    for (ns, name) in [
+        ("o2-list-b", "b1"),
+        ("o2-list-a", "a2"),
+        ("o2-list-a", "a1"),
+    ] {
+        a.delete_deployment(&id(ns, name)).await.unwrap();
+    }
+}
+
+/// A writer killed mid-upgrade leaves the release pending: reported, writes Conflict,
+/// recover_pending rolls back.
+pub async fn pending(env: &Env) {
+    let a = &env.adapter;
+    let p = id("o2-pending", "p");
+    a.create_deployment(
+        CreateDeployment::new(p.clone(), pkg("web@0.1.0"))
+            .values(vals(serde_json::json!({"replicaCount": 1}))),
+    )
+    .await
+    .expect("create");
+    // A helm CLI upgrade that can never become ready, SIGKILLed while it waits.
+    let mut child = Command::new(&env.helm)
+        .args([
+            "upgrade",
+            "p",
+            fixture("web").to_str().unwrap(),
+            "-n",
+            "o2-pending",
+            "--set",
+            "image.repository=nothing.invalid/never",
+            "--wait",
+            "--timeout",
+            "120s",
+        ])
+        .env("KUBECONFIG", env.cluster.kubeconfig_path())
+        .env("HELM_CACHE_HOME", env.helm_home.path().join("cache"))
+        .env("HELM_CONFIG_HOME", env.helm_home.path().join("config"))
+        .env("HELM_DATA_HOME", env.helm_home.path().join("data"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn helm");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let d = a.get_deployment(&p).await.unwrap();
+        if d.revision == 2 && d.status == DeploymentStatus::Upgrading {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never saw pending-upgrade: {d:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.kill().expect("SIGKILL helm");
+    child.wait().unwrap();
+    let d = a.get_deployment(&p).await.unwrap();
+    assert_eq!(d.status, DeploymentStatus::Upgrading);
+    assert_eq!(d.extensions["helm.status"], Value::from("pending-upgrade"));
+    let listed = a
+        .list_deployments(&DeploymentFilter::in_namespace("o2-pending"))
+        .await
+        .unwrap();
+    assert_eq!(listed.items[0].status, DeploymentStatus::Upgrading);
+    for w in [
+        a.update_deployment(&p, UpdateDeployment::default())
+            .await
+            .map(|_| ()),
+        a.scale_deployment(&p, ScaleRequest::to(2))
+            .await
+            .map(|_| ()),
+        a.rollback_deployment(&p, RollbackRequest::default())
+            .await
+            .map(|_| ()),
+        a.delete_deployment(&p).await,
+    ] {
+        assert_kind(
+            w,
+            "write to a pending deployment",
+            |e| matches!(e, Error::Conflict { reason, .. } if reason.contains("recover_pending")),
+        );
+    }
+    match a.recover_pending(&p).await.expect("recover") {
+        Recovery::RolledBack {
+            stuck_revision,
+            stuck_status,
+            to_revision,
+            deployment,
+        } => {
+            assert_eq!(
+                (stuck_revision, stuck_status.as_str(), to_revision),
+                (2, "pending-upgrade", 1)
+            );
+            assert_eq!(deployment.revision, 3);
+            assert_eq!(deployment.status, DeploymentStatus::Deployed);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        a.recover_pending(&p).await.unwrap(),
+        Recovery::NotPending {
+            status: DeploymentStatus::Deployed
+        }
+    ));
+    a.scale_deployment(&p, ScaleRequest::to(2))
+        .await
+        .expect("writable again");
+    a.delete_deployment(&p).await.unwrap();
+}
+
+/// The CLI and the adapter manage each other's releases.
+pub async fn interop(env: &Env) {
+    let a = &env.adapter;
+    // made by the CLI from a chart directory the adapter has never seen
+    env.cli_ok(&[
+        "install",
+        "cli1",
+        fixture("hook").to_str().unwrap(),
+        "-n",
+        "o2-interop",
+        "--create-namespace",
+        "--wait",
+        "--timeout",
+        "90s",
+    ]);
+    let cli1 = id("o2-interop", "cli1");
+    let d = a
+        .get_deployment(&cli1)
+        .await
+        .expect("adapter sees a CLI release");
+    assert_eq!((d.revision, d.package.as_str()), (1, "hook@0.1.0"));
+    assert_eq!(d.status, DeploymentStatus::Deployed);
+    // the adapter scales it (chart rebuilt from the release record)
+    let d = a
+        .scale_deployment(&cli1, ScaleRequest::to(2))
+        .await
+        .expect("scale CLI release");
+    assert_eq!(d.revision, 2);
+    let d = a
+        .update_deployment(
+            &cli1,
+            UpdateDeployment {
+                values: vals(serde_json::json!({"note": "from-adapter"})),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("update CLI release");
+    assert_eq!(d.values.get("replicaCount"), Some(&Value::Int(2)));
+    // the CLI sees the adapter's revisions and rolls back
+    let hist: serde_json::Value =
+        serde_json::from_str(&env.cli_ok(&["history", "cli1", "-n", "o2-interop", "-o", "json"]))
+            .unwrap();
+    assert_eq!(hist.as_array().unwrap().len(), 3);
+    env.cli_ok(&["rollback", "cli1", "1", "-n", "o2-interop", "--wait"]);
+    let d = a.get_deployment(&cli1).await.unwrap();
+    assert_eq!(d.revision, 4);
+    assert_eq!(d.description, "Rollback to 1");
+    assert_eq!(d.values.get("replicaCount"), None);
+
+    // made by the adapter, operated by the CLI
+    let ad = id("o2-interop", "ad1");
+    a.create_deployment(
+        CreateDeployment::new(ad.clone(), pkg("web@0.1.0"))
+            .values(vals(serde_json::json!({"replicaCount": 1}))),
+    )
+    .await
+    .unwrap();
+    a.scale_deployment(&ad, ScaleRequest::to(2)).await.unwrap();
+    let status: serde_json::Value =
+        serde_json::from_str(&env.cli_ok(&["status", "ad1", "-n", "o2-interop", "-o", "json"]))
+            .unwrap();
+    assert_eq!(status["version"], 2);
+    assert_eq!(status["info"]["status"], "deployed");
+    assert_eq!(status["config"]["replicaCount"], 2);
+    env.cli_ok(&["rollback", "ad1", "1", "-n", "o2-interop", "--wait"]);
+    let d = a.get_deployment(&ad).await.unwrap();
+    assert_eq!(d.revision, 3);
+    assert_eq!(d.values.get("replicaCount"), Some(&Value::Int(1)));
+    let listed: serde_json::Value =
+        serde_json::from_str(&env.cli_ok(&["list", "-n", "o2-interop", "-o", "json"])).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    a.delete_deployment(&cli1).await.unwrap();
+    a.delete_deployment(&ad).await.unwrap();
+    let listed: serde_json::Value =
+        serde_json::from_str(&env.cli_ok(&["list", "-n", "o2-interop", "-o", "json"])).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 0);
+}
+
+pub async fn health_and_info(env: &Env, major: HelmMajor) {
+    let info = env.adapter.info();
+    let want = match major {
+        HelmMajor::V3 => "v3.",
+        HelmMajor::V4 => "v4.",
+    };
+    assert!(
+        info.backend_version.as_deref().unwrap().starts_with(want),
+        "{info:?}"
+    );
+    let h = env.adapter.health().await.unwrap();
+    assert_eq!(h.status, HealthStatus::Healthy, "{h:?}");
+}
+
+/// Everything, in order, on one cluster.
+pub async fn run_all(major: HelmMajor) {
+    let env = Env::start(major).await;
+    health_and_info(&env, major).await;
+    packages(&env).await;
+    lifecycle(&env).await;
+    scaling(&env).await;
+    timeouts(&env).await;
+    listing(&env).await;
+    pending(&env).await;
+    interop(&env).await;
+    env.stop().await;
+}

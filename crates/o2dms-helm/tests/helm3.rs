@@ -1,0 +1,8 @@
+//! The Helm adapter with Helm 3 on a real local cluster.
+
+mod common;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helm3_adapter_on_a_local_cluster() {
+    common::run_all(o2dms_cluster::HelmMajor::V3).await;
+}
