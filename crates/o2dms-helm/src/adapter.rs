@@ -320,7 +320,19 @@ impl HelmAdapter {
         args: &[std::ffi::OsString],
         timeout: Duration,
     ) -> Result<std::result::Result<String, HelmFailure>> {
-        let out = self.runner.run(args, timeout + WATCHDOG_GRACE).await?;
+        let out = match self.runner.run(args, timeout + WATCHDOG_GRACE).await {
+            Ok(out) => out,
+            // helm outlived its own --timeout by the grace period and was terminated
+            // (SIGTERM: helm marks the release failed). Report it as helm's own timeout.
+            Err(Error::Timeout { state, .. }) => {
+                return Ok(Err(HelmFailure {
+                    kind: ErrorKind::Timeout,
+                    resource: None,
+                    message: state,
+                }))
+            }
+            Err(e) => return Err(e),
+        };
         if out.success {
             Ok(Ok(out.stdout))
         } else {
@@ -743,14 +755,16 @@ impl DmsAdapter for HelmAdapter {
         let chart = self.resolve_package(&request.package)?;
         let id = &request.id;
         let _busy = self.busy(id)?;
-        if let Some(existing) = self.reader.latest_meta(id).await? {
-            if existing.status != HelmStatus::Uninstalled {
-                return Err(Error::already_exists(Resource::Deployment, id));
-            }
-        }
+        // A release uninstalled with `--keep-history` (by the CLI) keeps its name until
+        // it is reused with `--replace`; anything else by that name already exists.
+        let replace = match self.reader.latest_meta(id).await? {
+            Some(existing) if existing.status == HelmStatus::Uninstalled => true,
+            Some(_) => return Err(Error::already_exists(Resource::Deployment, id)),
+            None => false,
+        };
         let file = ValuesFile::write(&self.tmp(), &request.values)?;
         let waiting = self.waiting(request.timeout);
-        let args = install_args(
+        let mut args = install_args(
             self.version.major,
             &self.connection,
             &Apply {
@@ -765,6 +779,9 @@ impl DmsAdapter for HelmAdapter {
                 dry_run: false,
             },
         );
+        if replace {
+            args.push("--replace".into());
+        }
         if let Err(f) = self.run_helm(&args, waiting.timeout).await? {
             return Err(self
                 .failure(f, "create_deployment", id, None, waiting.timeout)

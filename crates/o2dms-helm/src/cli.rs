@@ -588,6 +588,40 @@ mod tests {
     }
 
     #[test]
+    fn values_never_reach_argv() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut values = o2dms_core::Values::new();
+        values.insert("password", "s3cr3t-value");
+        values.set_path("db.token", "tok-12345");
+        let file = crate::values_file::ValuesFile::write(dir.path(), &values).unwrap();
+        let chart = ChartSource::Path(PathBuf::from("/c.tgz"));
+        let labels = BTreeMap::new();
+        let mut a = apply(&chart, &labels, false);
+        a.values_file = file.path();
+        for v in [HelmMajor::V3, HelmMajor::V4] {
+            for argv in [
+                install_args(v, &conn(), &a),
+                upgrade_args(v, &conn(), &a),
+                upgrade_args(
+                    v,
+                    &conn(),
+                    &Apply {
+                        dry_run: true,
+                        ..a.clone()
+                    },
+                ),
+            ] {
+                let joined = s(&argv).join(" ");
+                assert!(
+                    !joined.contains("s3cr3t") && !joined.contains("tok-12345"),
+                    "{joined}"
+                );
+                assert!(joined.contains(&format!("--values={}", file.path().display())));
+            }
+        }
+    }
+
+    #[test]
     fn environment_is_clean_and_owned() {
         let r = HelmRunner::new("helm", "/owned");
         let env = r.environment();

@@ -846,6 +846,28 @@ pub async fn interop(env: &Env) {
     let listed: serde_json::Value =
         serde_json::from_str(&env.cli_ok(&["list", "-n", "o2-interop", "-o", "json"])).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 2);
+    // uninstalled by the CLI with its history kept: reported Deleted, and the name can be
+    // used again by create
+    env.cli_ok(&[
+        "uninstall",
+        "ad1",
+        "-n",
+        "o2-interop",
+        "--keep-history",
+        "--wait",
+    ]);
+    assert_eq!(
+        a.get_deployment(&ad).await.unwrap().status,
+        DeploymentStatus::Deleted
+    );
+    let d = a
+        .create_deployment(
+            CreateDeployment::new(ad.clone(), pkg("web@0.1.0"))
+                .values(vals(serde_json::json!({"replicaCount": 1}))),
+        )
+        .await
+        .expect("create over a kept history");
+    assert_eq!(d.status, DeploymentStatus::Deployed);
     a.delete_deployment(&cli1).await.unwrap();
     a.delete_deployment(&ad).await.unwrap();
     let listed: serde_json::Value =
