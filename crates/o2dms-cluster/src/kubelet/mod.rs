@@ -23,6 +23,13 @@
 //!   plus the lines of [`LOG_LINES_ANNOTATION`] (`o2dms.io/log-lines`), with the kubelet's
 //!   `tailLines`, `sinceSeconds`, `sinceTime`, `limitBytes` and `timestamps`.
 //!
+//! Limits, on purpose: no process runs, so probes, volumes, resources and exit codes
+//! other than 0 are not simulated; `follow=true` returns the current log and ends; a pull
+//! failure stays in `ImagePullBackOff` (a real kubelet alternates with `ErrImagePull`); no
+//! node Lease is kept (the node-lifecycle controller is off); the Node stays registered
+//! after shutdown. The node's Hostname address is `localhost`, because the apiserver
+//! prefers Hostname over InternalIP when it dials the kubelet.
+//!
 //! ```no_run
 //! # async fn example(client: kube::Client) -> Result<(), o2dms_cluster::ClusterError> {
 //! use o2dms_cluster::kubelet::{KubeletConfig, KubeletSimulator};
