@@ -30,7 +30,7 @@ fn big_chart() -> Vec<u8> {
     add("big/values.yaml", values.as_bytes());
     for i in 0..200 {
         let mut t = String::new();
-        for j in 0..90 {
+        for j in 0..40 {
             t.push_str(&format!(
                 "{{{{- if .Values.component{i}.enabled }}}}\n# line {j} of template {i}: {{{{ .Release.Name }}}}-{j}\n{{{{- end }}}}\n"
             ));
