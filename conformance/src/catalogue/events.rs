@@ -75,13 +75,24 @@ async fn expect_op(
     operation: Operation,
     target: &str,
 ) -> Result<EventPhase, Failure> {
+    expect_op_on(rx, cx, operation, &[target]).await
+}
+
+/// As [`expect_op`], accepting any of `targets` (an upload may be named by chart name or id).
+async fn expect_op_on(
+    rx: &mut broadcast::Receiver<OperationEvent>,
+    cx: &Context,
+    operation: Operation,
+    targets: &[&str],
+) -> Result<EventPhase, Failure> {
+    let target = targets.join(" or ");
     let deadline = Instant::now() + cx.settings().event_wait;
     let mut started: Option<u64> = None;
     let mut seen = Vec::new();
     loop {
         match rx.try_recv() {
             Ok(e) => {
-                if e.operation != operation || e.target != target {
+                if e.operation != operation || !targets.contains(&e.target.as_str()) {
                     continue;
                 }
                 seen.push(format!("{:?}#{}", e.phase, e.operation_id));
@@ -281,7 +292,13 @@ async fn packages(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let mut up = PackageUpload::new(tiny_chart(&name, "0.1.0"));
     up.expected_name = Some(name.clone());
     let p = cx.upload(a, up).await.step("upload_package")?;
-    let end = expect_op(&mut rx, cx, Operation::UploadPackage, &name).await?;
+    let end = expect_op_on(
+        &mut rx,
+        cx,
+        Operation::UploadPackage,
+        &[&name, p.id.as_str()],
+    )
+    .await?;
     ensure(
         matches!(end, EventPhase::Succeeded { .. }),
         "upload: Succeeded",
