@@ -17,11 +17,11 @@ pub mod tools;
 
 pub use error::{ClusterError, Result};
 pub use local::{LocalCluster, LocalClusterOptions, LocalPorts};
+pub use process::{process_alive, process_start_time};
 pub use provider::{
     Cluster, ClusterKind, ClusterProvider, K3sProvider, KindProvider, KubeconfigProvider,
     LocalProvider, ProviderSpec,
 };
-pub use process::{process_alive, process_start_time};
 pub use tools::{
     default_cache_dir, tools, ControlPlaneBinaries, HelmMajor, ProvisionOptions, Provisioner, Tools,
 };
