@@ -207,7 +207,10 @@ fn provision(cache_dir: Option<PathBuf>, isolated: bool) -> anyhow::Result<()> {
     println!("kubernetes              {}", cp.kubernetes_version);
     println!("etcd                    {}", cp.etcd.display());
     println!("kube-apiserver          {}", cp.kube_apiserver.display());
-    println!("kube-controller-manager {}", cp.kube_controller_manager.display());
+    println!(
+        "kube-controller-manager {}",
+        cp.kube_controller_manager.display()
+    );
     println!("kube-scheduler          {}", cp.kube_scheduler.display());
     println!("helm3                   {}", t.helm3.display());
     println!("helm4                   {}", t.helm4.display());
@@ -223,7 +226,10 @@ fn provision(cache_dir: Option<PathBuf>, isolated: bool) -> anyhow::Result<()> {
 fn status(name: &str) -> anyhow::Result<()> {
     let dir = cluster_dir(name)?;
     let Some(state) = serve::read_state(&dir)? else {
-        bail!("cluster {name} is not running (no {})", serve::state_path(&dir).display());
+        bail!(
+            "cluster {name} is not running (no {})",
+            serve::state_path(&dir).display()
+        );
     };
     if !serve::is_running(&state) {
         bail!(
@@ -275,13 +281,15 @@ async fn status_async(name: &str, state: &ServeState) -> anyhow::Result<()> {
     }
     println!("components:");
     for (component, pid) in &state.components {
-        let alive = if process_alive(*pid) { "running" } else { "GONE" };
+        let alive = if process_alive(*pid) {
+            "running"
+        } else {
+            "GONE"
+        };
         let health = match component.as_str() {
             "kube-apiserver" => get_text(&client, "/readyz").await,
             "etcd" => get_text(&client, "/readyz/etcd").await,
-            "kube-controller-manager" => {
-                component_healthz(state.ports.controller_manager).await
-            }
+            "kube-controller-manager" => component_healthz(state.ports.controller_manager).await,
             "kube-scheduler" => component_healthz(state.ports.scheduler).await,
             _ => "n/a".into(),
         };
