@@ -586,6 +586,43 @@ pub async fn timeouts(env: &Env) {
     a.delete_deployment(&nr)
         .await
         .expect("delete failed deployment");
+
+    // an update that never becomes ready: Timeout, Failed, and a rollback repairs it
+    let up = id("o2-timeout", "up");
+    a.create_deployment(
+        CreateDeployment::new(up.clone(), pkg("web@0.1.0"))
+            .values(vals(serde_json::json!({"replicaCount": 1}))),
+    )
+    .await
+    .expect("create");
+    let r = a
+        .update_deployment(
+            &up,
+            UpdateDeployment {
+                values: vals(serde_json::json!({"image": {"repository": "nothing.invalid/never"}})),
+                timeout: Some(Duration::from_secs(3)),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_kind(
+        r,
+        "update that never becomes ready",
+        |e| matches!(e, Error::Timeout { operation, .. } if operation == "update_deployment"),
+    );
+    let d = a.get_deployment(&up).await.unwrap();
+    assert_eq!((d.revision, d.status), (2, DeploymentStatus::Failed));
+    let d = a
+        .rollback_deployment(&up, RollbackRequest::default())
+        .await
+        .expect("rollback a failed update");
+    assert_eq!((d.revision, d.status), (3, DeploymentStatus::Deployed));
+    assert_eq!(
+        d.values.get_path("image.repository"),
+        None,
+        "revision 1's values"
+    );
+    a.delete_deployment(&up).await.unwrap();
 }
 
 /// Listing: every namespace or one, statuses, labels, package name, pages.
