@@ -65,6 +65,11 @@
 //! # }
 //! ```
 
+/// The repository README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 mod adapter;
 mod builder;
 mod clock;
