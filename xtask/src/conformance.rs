@@ -50,8 +50,7 @@ fn parse_report(s: &str) -> Result<ReportTarget, String> {
 /// Options of `cargo xtask conformance`.
 #[derive(Debug, Args)]
 pub struct ConformanceArgs {
-    /// The adapter under test. Default: helm on the local cluster (the mock, with a
-    /// notice, until the Helm adapter is wired in).
+    /// The adapter under test. Default: helm on the local cluster.
     #[arg(long, value_enum)]
     pub adapter: Option<AdapterKind>,
     /// The cluster for the Helm adapter.
@@ -112,18 +111,8 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let adapter = match args.adapter {
-        Some(a) => a,
-        None => {
-            // The default is the real thing: the Helm adapter on the local cluster. It
-            // is not wired in yet, so the default runs the mock and says so.
-            eprintln!(
-                "note: the Helm adapter is not available in `cargo xtask conformance` yet; \
-                 running the mock adapter instead (pass --adapter mock to silence this)"
-            );
-            AdapterKind::Mock
-        }
-    };
+    // The default is the real thing: the Helm adapter on the local cluster.
+    let adapter = args.adapter.unwrap_or(AdapterKind::Helm);
     let mut settings = match adapter {
         AdapterKind::Mock => o2dms_conformance::mock::mock_settings(),
         AdapterKind::Helm => Settings::default(),
@@ -160,14 +149,7 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
             let adapter = Arc::new(o2dms_layers::Events::new(mock));
             runtime.block_on(Suite::new(settings).events(adapter.clone()).run(&*adapter))
         }
-        // ---- Helm adapter: wire it here (build the cluster from args.cluster /
-        // ---- args.kubeconfig, the adapter from args.helm, wrap it in
-        // ---- o2dms_layers::Events, set settings.cluster, then run the Suite).
-        AdapterKind::Helm => bail!(
-            "--adapter helm is not available yet: the Helm adapter is not wired into \
-             `cargo xtask conformance` (cluster {:?}); use --adapter mock",
-            args.cluster
-        ),
+        AdapterKind::Helm => runtime.block_on(run_helm(&args, settings))?,
     };
 
     print!("{}", report.summary());
@@ -189,6 +171,71 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Which helm binary `--helm` names: `3`, `4` (the default) or a path. Versions are
+/// provisioned (and cached) when missing.
+async fn helm_binary(helm: Option<&str>) -> anyhow::Result<PathBuf> {
+    use o2dms_cluster::{HelmMajor, ProvisionOptions, Provisioner};
+    let major = match helm {
+        None | Some("4") => HelmMajor::V4,
+        Some("3") => HelmMajor::V3,
+        Some(path) => return Ok(PathBuf::from(path)),
+    };
+    tokio::task::spawn_blocking(move || Provisioner::new(ProvisionOptions::default()).helm(major))
+        .await
+        .context("provisioning helm")?
+        .context("provisioning helm")
+}
+
+/// Starts (or attaches to) the cluster, runs the suite against the Helm adapter wrapped
+/// in operation events, and stops the cluster again, also when the run fails.
+async fn run_helm(
+    args: &ConformanceArgs,
+    mut settings: Settings,
+) -> anyhow::Result<o2dms_conformance::Report> {
+    use o2dms_cluster::ProviderSpec;
+    let spec = match args.cluster {
+        ClusterKind::Local => ProviderSpec::Local,
+        ClusterKind::Kind => ProviderSpec::Kind,
+        ClusterKind::Kubeconfig => ProviderSpec::Kubeconfig {
+            path: args.kubeconfig.clone(),
+            context: None,
+        },
+    };
+    if args.kubeconfig.is_some() && args.cluster != ClusterKind::Kubeconfig {
+        bail!("--kubeconfig applies to --cluster kubeconfig only");
+    }
+    let helm = helm_binary(args.helm.as_deref()).await?;
+    eprintln!("starting the {:?} cluster ...", args.cluster);
+    let cluster = spec
+        .start()
+        .await
+        .with_context(|| format!("starting the {:?} cluster", args.cluster))?;
+    settings.cluster = ClusterInfo {
+        kind: cluster.kind().to_string(),
+        kubernetes_version: Some(cluster.server_version().git_version.clone()),
+    };
+    let run = async {
+        let config = o2dms_helm::HelmConfig::builder()
+            .kubeconfig(cluster.kubeconfig_path())
+            .helm_binary(helm)
+            .build()
+            .map_err(|e| anyhow::anyhow!("helm adapter configuration: {e}"))?;
+        let adapter = o2dms_helm::HelmAdapter::connect(config)
+            .await
+            .map_err(|e| anyhow::anyhow!("connecting the helm adapter: {e}"))?;
+        let adapter = Arc::new(o2dms_layers::Events::new(adapter));
+        Ok(Suite::new(settings)
+            .events(adapter.clone())
+            .run(&*adapter)
+            .await)
+    }
+    .await;
+    if let Err(e) = cluster.stop().await {
+        eprintln!("warning: stopping the cluster: {e}");
+    }
+    run
 }
 
 #[cfg(test)]

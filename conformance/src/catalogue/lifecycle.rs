@@ -200,7 +200,7 @@ async fn same_name_two_namespaces(a: &dyn DmsAdapter, cx: &Context) -> ScenarioR
 
 async fn labels_round_trip(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let req = CreateDeployment::new(cx.id("app"), cx.package(Fixture::Web)?)
-        .label("o2dms.io/suite", "conformance")
+        .label("app.kubernetes.io/part-of", "conformance")
         .label("tier", "front");
     let want = req.labels.clone();
     cx.create(a, req)
