@@ -269,6 +269,10 @@ impl PackageStore for HttpRepoStore {
         id::has_prefix(pid, &self.options.id_prefix)
     }
 
+    fn accepts_uploads(&self) -> bool {
+        false
+    }
+
     async fn put(&self, _upload: PackageUpload) -> Result<Package> {
         Err(Error::unsupported(
             "upload_package",

@@ -72,19 +72,22 @@ pub(crate) fn check_version(field: &str, version: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks a store's id prefix: 1 to 32 of `[a-z0-9-]`, starting with a letter.
+/// Checks a store's id prefix: 1 to 32 of `[a-z0-9-]`, starting with a letter and ending
+/// with a letter or digit (so that a prefix is also a valid Kubernetes label value: the
+/// Helm adapter records it on releases).
 pub(crate) fn check_prefix(field: &str, prefix: &str) -> Result<()> {
     let b = prefix.as_bytes();
     if b.is_empty()
         || b.len() > 32
         || !b[0].is_ascii_lowercase()
+        || !b[b.len() - 1].is_ascii_alphanumeric()
         || !b
             .iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
     {
         return Err(Error::invalid(
             field,
-            format!("id prefix `{prefix}` must be 1 to 32 of lowercase letters, digits and '-', starting with a letter"),
+            format!("id prefix `{prefix}` must be 1 to 32 of lowercase letters, digits and '-', starting with a letter and ending with a letter or digit"),
         ));
     }
     Ok(())
@@ -185,6 +188,20 @@ mod tests {
             parse(&id("oci:x"), Some("oci")).unwrap_err().kind(),
             ErrorKind::InvalidArgument
         );
+    }
+
+    #[test]
+    fn prefixes_fit_a_label_value() {
+        for good in ["oci", "repo", "x-1", "a"] {
+            assert!(check_prefix("id_prefix", good).is_ok(), "{good}");
+        }
+        for bad in ["", "1x", "x-", "Oci", "a_b", &"a".repeat(33)] {
+            assert_eq!(
+                check_prefix("id_prefix", bad).unwrap_err().kind(),
+                ErrorKind::InvalidArgument,
+                "{bad}"
+            );
+        }
     }
 
     proptest::proptest! {

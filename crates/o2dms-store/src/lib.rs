@@ -41,6 +41,8 @@ mod local;
 mod multi;
 mod oci;
 mod order;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod transport;
 
 use std::path::PathBuf;
@@ -111,6 +113,12 @@ pub trait PackageStore: Send + Sync + std::fmt::Debug {
 
     /// Whether `id` has this store's shape (its prefix). Says nothing about existence.
     fn owns(&self, id: &PackageId) -> bool;
+
+    /// Whether [`put`](Self::put) can store anything: false for a read-only store, whose
+    /// `put` is Unsupported. An adapter reports it as its `package_upload` capability.
+    fn accepts_uploads(&self) -> bool {
+        true
+    }
 
     /// Validates an untrusted archive and stores it. Storing the same name@version again
     /// with the same content returns the stored package; with other content it is

@@ -55,6 +55,10 @@ impl PackageStore for MultiStore {
         self.stores.iter().any(|s| s.owns(id))
     }
 
+    fn accepts_uploads(&self) -> bool {
+        self.stores[0].accepts_uploads()
+    }
+
     async fn put(&self, upload: PackageUpload) -> Result<Package> {
         self.stores[0].put(upload).await
     }

@@ -5,11 +5,8 @@
 
 pub mod token;
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 /// A tiny valid chart archive: `<name>/Chart.yaml`, `values.yaml`, one template.
 /// `salt` changes the content (and so the digest) without changing name or version.
@@ -68,83 +65,25 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
-/// A child process killed (by its pid) and reaped when dropped.
-pub struct ProcessGuard {
-    pub name: &'static str,
-    child: Child,
-}
-
-impl ProcessGuard {
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for ProcessGuard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_http(port: u16, path: &str, guard: &mut ProcessGuard, timeout: Duration) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if let Ok(Some(status)) = guard.child.try_wait() {
-            eprintln!("{} exited early: {status}", guard.name);
-            return false;
-        }
-        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-            use std::io::Write as _;
-            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-            let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-            let mut first = String::new();
-            if BufReader::new(&mut s).read_line(&mut first).is_ok() && first.starts_with("HTTP/") {
-                return true;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
+    o2dms_store::testing::free_port().unwrap()
 }
 
 /// `python3 -m http.server` over `dir` on a free loopback port.
 pub struct StaticServer {
     pub port: u16,
-    pub guard: ProcessGuard,
+    _server: o2dms_store::testing::StaticServer,
 }
 
 impl StaticServer {
     pub fn start(dir: &Path) -> StaticServer {
-        for _ in 0..5 {
-            let port = free_port();
-            let child = Command::new("python3")
-                .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
-                .arg(dir)
-                .arg(port.to_string())
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("python3 must be installed to serve the chart repository");
-            let mut guard = ProcessGuard {
-                name: "python3 http.server",
-                child,
-            };
-            if wait_http(port, "/", &mut guard, Duration::from_secs(15)) {
-                return StaticServer { port, guard };
-            }
+        let server =
+            o2dms_store::testing::StaticServer::start(dir).unwrap_or_else(|e| panic!("{e}"));
+        StaticServer {
+            port: server.port(),
+            _server: server,
         }
-        panic!("python3 http.server did not start");
     }
 
     pub fn url(&self) -> String {
@@ -156,45 +95,7 @@ impl StaticServer {
 /// storage in a temporary directory and deletes enabled, on a free loopback port.
 pub struct Registry {
     pub port: u16,
-    pub guard: ProcessGuard,
-    _dir: tempfile::TempDir,
-    _extra: Option<tempfile::TempDir>,
-}
-
-fn registry_binary() -> PathBuf {
-    if let Ok(p) = which("docker-registry") {
-        return p;
-    }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    if !root {
-        panic!(
-            "the OCI tests need Debian's `docker-registry` package; install it with \
-             `sudo apt-get install -y docker-registry` (not running as root, so the test cannot)"
-        );
-    }
-    eprintln!("installing docker-registry with apt-get");
-    let status = Command::new("apt-get")
-        .args(["install", "-y", "docker-registry"])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()
-        .expect("run apt-get");
-    if !status.success() {
-        let _ = Command::new("apt-get").arg("update").status();
-        let status = Command::new("apt-get")
-            .args(["install", "-y", "docker-registry"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .expect("run apt-get");
-        assert!(
-            status.success(),
-            "apt-get install -y docker-registry failed"
-        );
-    }
-    which("docker-registry").expect("docker-registry on PATH after install")
+    _registry: o2dms_store::testing::Registry,
 }
 
 fn which(name: &str) -> Result<PathBuf, ()> {
@@ -260,9 +161,10 @@ impl Registry {
             token::ISSUER,
             bundle.display()
         );
-        let mut r = Registry::start_inner(None, |_| auth.clone());
-        r._extra = Some(dir);
-        r
+        let registry = o2dms_store::testing::Registry::start_configured("", |_| auth.clone())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .keep(dir);
+        Registry::wrap(registry)
     }
 
     /// A registry serving HTTPS with `tls`'s certificate.
@@ -275,70 +177,38 @@ impl Registry {
         Registry::start_with(None, Some((user, password)))
     }
 
-    fn start_with(tls: Option<&TestTls>, basic: Option<(&str, &str)>) -> Registry {
-        Registry::start_inner(tls, |dir| match basic {
-            None => String::new(),
-            Some((user, password)) => {
-                let file = dir.join("htpasswd");
-                let hash = bcrypt::hash(password, 4).unwrap();
-                std::fs::write(&file, format!("{user}:{hash}\n")).unwrap();
-                format!(
-                    "auth:\n  htpasswd:\n    realm: o2dms-test\n    path: {}\n",
-                    file.display()
-                )
-            }
-        })
+    fn wrap(registry: o2dms_store::testing::Registry) -> Registry {
+        Registry {
+            port: registry.port(),
+            _registry: registry,
+        }
     }
 
-    fn start_inner(tls: Option<&TestTls>, auth: impl Fn(&Path) -> String) -> Registry {
-        let bin = registry_binary();
-        for _ in 0..5 {
-            let dir = tempfile::tempdir().unwrap();
-            let port = free_port();
-            let config = dir.path().join("config.yml");
-            let storage = dir.path().join("storage");
-            std::fs::create_dir_all(&storage).unwrap();
-            std::fs::write(
-                &config,
+    fn start_with(tls: Option<&TestTls>, basic: Option<(&str, &str)>) -> Registry {
+        let http_extra = tls
+            .map(|t| {
                 format!(
-                    "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{}",
-                    storage.display(),
-                    tls.map(|t| format!(
-                        "  tls:\n    certificate: {}\n    key: {}\n",
-                        t.cert.display(),
-                        t.key.display()
-                    ))
-                    .unwrap_or_default()
-                ) + &auth(dir.path()),
-            )
-            .unwrap();
-            let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
-            let child = Command::new(&bin)
-                .arg("serve")
-                .arg(&config)
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .expect("start docker-registry");
-            let mut guard = ProcessGuard {
-                name: "docker-registry",
-                child,
-            };
-            if wait_http(port, "/v2/", &mut guard, Duration::from_secs(20)) {
-                return Registry {
-                    port,
-                    guard,
-                    _dir: dir,
-                    _extra: None,
-                };
-            }
-            let mut log = String::new();
-            let _ = std::fs::File::open(dir.path().join("registry.log"))
-                .and_then(|mut f| f.read_to_string(&mut log));
-            eprintln!("docker-registry did not start on {port}:\n{log}");
-        }
-        panic!("docker-registry did not start");
+                    "  tls:\n    certificate: {}\n    key: {}\n",
+                    t.cert.display(),
+                    t.key.display()
+                )
+            })
+            .unwrap_or_default();
+        let registry =
+            o2dms_store::testing::Registry::start_configured(&http_extra, |dir| match basic {
+                None => String::new(),
+                Some((user, password)) => {
+                    let file = dir.join("htpasswd");
+                    let hash = bcrypt::hash(password, 4).unwrap();
+                    std::fs::write(&file, format!("{user}:{hash}\n")).unwrap();
+                    format!(
+                        "auth:\n  htpasswd:\n    realm: o2dms-test\n    path: {}\n",
+                        file.display()
+                    )
+                }
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        Registry::wrap(registry)
     }
 
     pub fn addr(&self) -> String {
