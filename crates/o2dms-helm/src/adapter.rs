@@ -1,4 +1,35 @@
 //! [`HelmAdapter`]: the [`DmsAdapter`] on Helm 3 and 4.
+//!
+//! ## Packages
+//!
+//! Packages live in an `o2dms-store` [`PackageStore`]: by default a [`LocalDirStore`]
+//! (`package_dir`, or `<work_dir>/packages`; ids `name@version`, the upload target),
+//! plus a read-only [`HttpRepoStore`] for `chart_repository` (ids `repo:name@version`),
+//! combined in a [`MultiStore`]; or any store given to
+//! [`HelmAdapter::connect_with_store`] (an [`OciStore`](o2dms_store::OciStore), ids
+//! `oci:name@version`, ...). Install and upgrade give helm what the store's
+//! [`install_source`](PackageStore::install_source) says: a verified archive on disk, or
+//! `oci://host/repo/name --version V [--plain-http]`.
+//!
+//! ## From a release back to its package id
+//!
+//! Helm records the chart's name and version in the release, not where the chart came
+//! from. So that a deployment created from package id X reports X (and deleting X while
+//! it is in use is a Conflict), the adapter writes the id's store prefix as the release
+//! label `o2dms.io/package-prefix` (`oci` for `oci:web@1.0.0`; store prefixes are
+//! lowercase letters, digits and `-`, always a valid label value) and reads the id back as
+//! `prefix:name@version` from that label and the recorded chart. An unprefixed id
+//! (`web@1.0.0`, the local store) writes no label; an update to such a package removes
+//! it (`--labels o2dms.io/package-prefix=null`, Helm 3 and 4). Helm carries labels over on
+//! upgrade and copies the target revision's labels on rollback, so history and
+//! rollbacks report each revision's own id. Releases made by the helm CLI have no label
+//! and report `name@version`. Resolving name@version against the stores instead was
+//! rejected: the same chart version can sit in several stores, and the answer would
+//! change as stores change.
+//!
+//! When an update, scale or rollback needs the current revision's chart and no store
+//! has it (NotFound, e.g. a CLI release, or a package deleted with force), the chart is
+//! rebuilt from the release record.
 
 use std::collections::{BTreeMap, HashSet};
 use std::os::unix::fs::PermissionsExt;
@@ -25,11 +56,13 @@ use crate::cli::{
 };
 use crate::config::HelmConfig;
 use crate::manifest::{workloads, WorkloadRef};
-use crate::packages::LocalPackages;
 use crate::reader::{latest_revisions, ReleaseReader, RevisionMeta, StoredRelease};
-use crate::release::{HelmStatus, Release, ADAPTER_LABEL_PREFIX, SCALE_KEY_LABEL};
+use crate::release::{
+    HelmStatus, Release, ADAPTER_LABEL_PREFIX, PACKAGE_PREFIX_LABEL, SCALE_KEY_LABEL,
+};
 use crate::values_file::ValuesFile;
 use crate::workloads;
+use o2dms_store::{HttpRepoOptions, HttpRepoStore, LocalDirStore, MultiStore, PackageStore};
 
 /// What [`HelmAdapter::recover_pending`] did.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +111,7 @@ pub struct HelmAdapter {
     connection: Connection,
     work_dir: PathBuf,
     _owned_dir: Option<tempfile::TempDir>,
-    packages: LocalPackages,
+    store: Arc<dyn PackageStore>,
     busy: Arc<Mutex<HashSet<DeploymentId>>>,
 }
 
@@ -140,51 +173,156 @@ fn revision_id(id: &DeploymentId, revision: u32) -> String {
     format!("{id} revision {revision}")
 }
 
+/// The store prefix of a package id (`oci` of `oci:web@1.0.0`), if it has one.
+fn package_prefix(id: &PackageId) -> Option<&str> {
+    id.as_str().split_once(':').map(|(p, _)| p)
+}
+
+/// The storage label recording `package`'s store prefix (see the module docs): set for
+/// a prefixed id; for an unprefixed one, removed (`null`) when `current` has it.
+fn package_label(
+    package: &PackageId,
+    current: Option<&StoredRelease>,
+) -> Result<Option<(String, String)>> {
+    match package_prefix(package) {
+        Some(prefix) => {
+            // `null` is Helm's "remove this label" on upgrade.
+            if prefix == "null" || validate::label_value("package", prefix).is_err() {
+                return Err(Error::invalid(
+                    "package",
+                    format!(
+                        "the store prefix `{prefix}` of `{package}` cannot be recorded as a \
+                         release label (lowercase letters, digits and '-', not `null`)"
+                    ),
+                ));
+            }
+            Ok(Some((PACKAGE_PREFIX_LABEL.to_owned(), prefix.to_owned())))
+        }
+        None if current.is_some_and(|c| c.labels.contains_key(PACKAGE_PREFIX_LABEL)) => {
+            Ok(Some((PACKAGE_PREFIX_LABEL.to_owned(), "null".to_owned())))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Builds the Kubernetes client from the configuration (kubeconfig file and context, or
+/// inferred as kubectl does).
+async fn client_for(config: &HelmConfig) -> Result<Client> {
+    match &config.kubeconfig {
+        Some(path) => {
+            let kc = Kubeconfig::read_from(path).map_err(|e| {
+                Error::invalid("kubeconfig", format!("cannot read {}: {e}", path.display()))
+            })?;
+            let options = KubeConfigOptions {
+                context: config.context.clone(),
+                ..Default::default()
+            };
+            let kconf = kube::Config::from_custom_kubeconfig(kc, &options)
+                .await
+                .map_err(|e| Error::invalid("kubeconfig", e.to_string()))?;
+            Client::try_from(kconf).map_err(|e| Error::Unavailable {
+                message: format!("cannot build a Kubernetes client: {e}"),
+            })
+        }
+        None => {
+            let kconf = match &config.context {
+                Some(ctx) => kube::Config::from_kubeconfig(&KubeConfigOptions {
+                    context: Some(ctx.clone()),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| Error::invalid("context", e.to_string()))?,
+                None => kube::Config::infer()
+                    .await
+                    .map_err(|e| Error::invalid("kubeconfig", e.to_string()))?,
+            };
+            Client::try_from(kconf).map_err(|e| Error::Unavailable {
+                message: format!("cannot build a Kubernetes client: {e}"),
+            })
+        }
+    }
+}
+
+/// The default store (see the module docs): the local directory store, plus the chart
+/// repository when configured.
+fn default_store(config: &HelmConfig, work_dir: &Path) -> Result<Arc<dyn PackageStore>> {
+    let local: Arc<dyn PackageStore> = Arc::new(LocalDirStore::open(
+        config
+            .package_dir
+            .clone()
+            .unwrap_or_else(|| work_dir.join("packages")),
+    )?);
+    let Some(url) = &config.chart_repository else {
+        return Ok(local);
+    };
+    let repo = HttpRepoStore::new(
+        url,
+        HttpRepoOptions {
+            cache_dir: Some(work_dir.join("repo-cache")),
+            ..HttpRepoOptions::default()
+        },
+    )?;
+    Ok(Arc::new(MultiStore::new(vec![local, Arc::new(repo)])?))
+}
+
 impl HelmAdapter {
     /// Connects with `config`: builds the Kubernetes client from the kubeconfig (or
-    /// infers it), prepares the adapter's own directories, and detects the helm version.
+    /// infers it), prepares the adapter's own directories and the default package store
+    /// (see the module docs), and detects the helm version.
     pub async fn connect(config: HelmConfig) -> Result<HelmAdapter> {
         config.validate()?;
-        let client = match &config.kubeconfig {
-            Some(path) => {
-                let kc = Kubeconfig::read_from(path).map_err(|e| {
-                    Error::invalid("kubeconfig", format!("cannot read {}: {e}", path.display()))
-                })?;
-                let options = KubeConfigOptions {
-                    context: config.context.clone(),
-                    ..Default::default()
-                };
-                let kconf = kube::Config::from_custom_kubeconfig(kc, &options)
-                    .await
-                    .map_err(|e| Error::invalid("kubeconfig", e.to_string()))?;
-                Client::try_from(kconf).map_err(|e| Error::Unavailable {
-                    message: format!("cannot build a Kubernetes client: {e}"),
-                })?
-            }
-            None => {
-                let kconf = match &config.context {
-                    Some(ctx) => kube::Config::from_kubeconfig(&KubeConfigOptions {
-                        context: Some(ctx.clone()),
-                        ..Default::default()
-                    })
-                    .await
-                    .map_err(|e| Error::invalid("context", e.to_string()))?,
-                    None => kube::Config::infer()
-                        .await
-                        .map_err(|e| Error::invalid("kubeconfig", e.to_string()))?,
-                };
-                Client::try_from(kconf).map_err(|e| Error::Unavailable {
-                    message: format!("cannot build a Kubernetes client: {e}"),
-                })?
-            }
-        };
-        Self::with_client(config, client).await
+        let client = client_for(&config).await?;
+        Self::build(config, client, None).await
+    }
+
+    /// Like [`connect`](Self::connect), with packages in `store` instead of the default
+    /// (`package_dir` and `chart_repository` are then not used). Uploads go to the store
+    /// and are [`Unsupported`](Error::Unsupported) when it is read-only.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> o2dms_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use o2dms_helm::{HelmAdapter, HelmConfig};
+    /// use o2dms_store::{OciOptions, OciStore};
+    /// let registry = OciStore::new("registry.example.com", "charts", OciOptions::default())?;
+    /// let adapter = HelmAdapter::connect_with_store(
+    ///     HelmConfig::builder().kubeconfig("/etc/kubernetes/admin.conf").build()?,
+    ///     Arc::new(registry),
+    /// )
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_with_store(
+        config: HelmConfig,
+        store: Arc<dyn PackageStore>,
+    ) -> Result<HelmAdapter> {
+        config.validate()?;
+        let client = client_for(&config).await?;
+        Self::build(config, client, Some(store)).await
     }
 
     /// Like [`connect`](Self::connect) with a ready client (which must reach the same
     /// cluster as the kubeconfig helm is given).
     pub async fn with_client(config: HelmConfig, client: Client) -> Result<HelmAdapter> {
         config.validate()?;
+        Self::build(config, client, None).await
+    }
+
+    /// Like [`connect_with_store`](Self::connect_with_store) with a ready client.
+    pub async fn with_client_and_store(
+        config: HelmConfig,
+        client: Client,
+        store: Arc<dyn PackageStore>,
+    ) -> Result<HelmAdapter> {
+        config.validate()?;
+        Self::build(config, client, Some(store)).await
+    }
+
+    async fn build(
+        config: HelmConfig,
+        client: Client,
+        store: Option<Arc<dyn PackageStore>>,
+    ) -> Result<HelmAdapter> {
         let (work_dir, owned) = match &config.work_dir {
             Some(d) => (d.clone(), None),
             None => {
@@ -204,12 +342,10 @@ impl HelmAdapter {
         for sub in ["helm/cache", "helm/config", "helm/data", "tmp"] {
             mkdir(&work_dir.join(sub))?;
         }
-        let packages = LocalPackages::open(
-            config
-                .package_dir
-                .clone()
-                .unwrap_or_else(|| work_dir.join("packages")),
-        )?;
+        let store = match store {
+            Some(s) => s,
+            None => default_store(&config, &work_dir)?,
+        };
         let runner = HelmRunner::new(&config.helm_binary, work_dir.join("helm"));
         let version = runner.version().await?;
         tracing::debug!(helm = %version.raw, "detected helm");
@@ -224,7 +360,7 @@ impl HelmAdapter {
             version,
             work_dir,
             _owned_dir: owned,
-            packages,
+            store,
             busy: Arc::new(Mutex::new(HashSet::new())),
             config,
         })
@@ -245,9 +381,9 @@ impl HelmAdapter {
         &self.client
     }
 
-    /// The local package store.
-    pub fn packages(&self) -> &LocalPackages {
-        &self.packages
+    /// The package store.
+    pub fn store(&self) -> &Arc<dyn PackageStore> {
+        &self.store
     }
 
     /// `name` in the configured default namespace.
@@ -284,33 +420,34 @@ impl HelmAdapter {
         self.work_dir.join("tmp")
     }
 
-    /// The chart to install for package `id`: the local store first, then the configured
-    /// chart repository.
-    fn resolve_package(&self, id: &PackageId) -> Result<ChartSource> {
-        if let Some(p) = self.packages.archive_path(id)? {
-            return Ok(ChartSource::Path(p));
+    /// The chart to install for package `id`, as the store says (NotFound if no store
+    /// has it; a malformed id is InvalidArgument naming `package`).
+    async fn resolve_package(&self, id: &PackageId) -> Result<ChartSource> {
+        match self.store.install_source(id).await {
+            Ok(source) => Ok(ChartSource::Store(source)),
+            Err(Error::InvalidArgument { reason, .. }) => Err(Error::invalid("package", reason)),
+            Err(e) => Err(e),
         }
-        if let (Some(url), Some((name, version))) =
-            (&self.config.chart_repository, id.name_version())
-        {
-            return Ok(ChartSource::Repository {
-                url: url.clone(),
-                name: name.to_owned(),
-                version: version.to_owned(),
-            });
-        }
-        Err(Error::not_found(Resource::Package, id))
     }
 
-    /// The chart of the current revision: the store or repository if they have it,
-    /// otherwise rebuilt from the release record into `scratch`.
-    fn resolve_current(&self, current: &StoredRelease, scratch: &Path) -> Result<ChartSource> {
-        match self.resolve_package(&current.package()) {
+    /// The chart of the current revision: the store's if it has it, otherwise rebuilt
+    /// from the release record into `scratch`.
+    async fn resolve_current(
+        &self,
+        current: &StoredRelease,
+        scratch: &Path,
+    ) -> Result<ChartSource> {
+        match self.resolve_package(&current.package()).await {
             Ok(c) => Ok(c),
-            Err(Error::NotFound { .. }) => Ok(ChartSource::Path(crate::chartdir::rebuild(
-                &current.release.chart,
-                scratch,
-            )?)),
+            // Not in any store (a CLI release, a package deleted with force), or an id no
+            // store can parse (a CLI release of a chart with an unusual name).
+            Err(e @ (Error::NotFound { .. } | Error::InvalidArgument { .. })) => {
+                tracing::debug!(error = %e, "chart of the current revision rebuilt from the release record");
+                Ok(ChartSource::Path(crate::chartdir::rebuild(
+                    &current.release.chart,
+                    scratch,
+                )?))
+            }
             Err(e) => Err(e),
         }
     }
@@ -418,7 +555,8 @@ impl HelmAdapter {
         Ok(self.reader.require(id).await?.to_deployment())
     }
 
-    /// One upgrade with the complete `values` (`--reset-values`).
+    /// One upgrade with the complete `values` (`--reset-values`); `labels` are merged
+    /// into the release's labels (Helm keeps the others).
     #[allow(clippy::too_many_arguments)]
     async fn upgrade(
         &self,
@@ -426,12 +564,12 @@ impl HelmAdapter {
         id: &DeploymentId,
         chart: &ChartSource,
         values: &Values,
+        labels: &BTreeMap<String, String>,
         description: Option<&str>,
         timeout: Option<Duration>,
         dry_run: bool,
     ) -> Result<String> {
         let file = ValuesFile::write(&self.tmp(), values)?;
-        let labels = BTreeMap::new();
         let waiting = self.waiting(timeout);
         let args = upgrade_args(
             self.version.major,
@@ -441,7 +579,7 @@ impl HelmAdapter {
                 namespace: &id.namespace,
                 chart,
                 values_file: file.path(),
-                labels: &labels,
+                labels,
                 description,
                 waiting,
                 max_history: self.config.max_history,
@@ -621,7 +759,10 @@ impl DmsAdapter for HelmAdapter {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::all()
+        Capabilities {
+            package_upload: self.store.accepts_uploads(),
+            ..Capabilities::all()
+        }
     }
 
     async fn health(&self) -> Result<Health> {
@@ -638,19 +779,30 @@ impl DmsAdapter for HelmAdapter {
     }
 
     async fn list_packages(&self, filter: &PackageFilter) -> Result<Page<Package>> {
-        self.packages.list(filter)
+        filter.validate()?;
+        self.store.list(filter).await
     }
 
     async fn get_package(&self, id: &PackageId) -> Result<Package> {
-        self.packages.get(id)
+        self.store.get(id).await
     }
 
     async fn upload_package(&self, upload: PackageUpload) -> Result<Package> {
-        self.packages.upload(&upload)
+        if !self.store.accepts_uploads() {
+            return Err(Error::unsupported(
+                "upload_package",
+                format!(
+                    "the adapter's package store (`{}`) is read-only: publish charts to it \
+                     directly, or configure a writable store (local directory or OCI registry)",
+                    self.store.kind()
+                ),
+            ));
+        }
+        self.store.put(upload).await
     }
 
     async fn delete_package(&self, id: &PackageId, options: DeletePackageOptions) -> Result<()> {
-        self.packages.get(id)?;
+        self.store.get(id).await?;
         if !options.force {
             if let Some(user) = self.package_in_use(id).await? {
                 return Err(Error::conflict(
@@ -660,7 +812,7 @@ impl DmsAdapter for HelmAdapter {
                 ));
             }
         }
-        self.packages.delete(id)
+        self.store.delete(id).await
     }
 
     async fn list_deployments(&self, filter: &DeploymentFilter) -> Result<Page<Deployment>> {
@@ -752,7 +904,8 @@ impl DmsAdapter for HelmAdapter {
         if let Some(k) = &request.scale_key {
             labels.insert(SCALE_KEY_LABEL.to_owned(), scale_key_label(k)?);
         }
-        let chart = self.resolve_package(&request.package)?;
+        labels.extend(package_label(&request.package, None)?);
+        let chart = self.resolve_package(&request.package).await?;
         let id = &request.id;
         let _busy = self.busy(id)?;
         // A release uninstalled with `--keep-history` (by the CLI) keeps its name until
@@ -798,13 +951,19 @@ impl DmsAdapter for HelmAdapter {
     ) -> Result<Deployment> {
         id.validate()?;
         request.validate()?;
-        let new_chart = request
-            .package
-            .as_ref()
-            .map(|p| self.resolve_package(p))
-            .transpose()?;
+        let new_chart = match &request.package {
+            Some(p) => {
+                package_label(p, None)?;
+                Some(self.resolve_package(p).await?)
+            }
+            None => None,
+        };
         let _busy = self.busy(id)?;
         let current = self.require_not_pending(id).await?;
+        let labels: BTreeMap<String, String> = match &request.package {
+            Some(p) => package_label(p, Some(&current))?.into_iter().collect(),
+            None => BTreeMap::new(),
+        };
         let values = match request.mode {
             ValuesMode::Merge => current.release.config.merged(&request.values),
             ValuesMode::Replace => request.values.clone(),
@@ -813,13 +972,14 @@ impl DmsAdapter for HelmAdapter {
             .map_err(|e| Error::backend(format!("scratch directory: {e}")))?;
         let chart = match new_chart {
             Some(c) => c,
-            None => self.resolve_current(&current, scratch.path())?,
+            None => self.resolve_current(&current, scratch.path()).await?,
         };
         self.upgrade(
             "update_deployment",
             id,
             &chart,
             &values,
+            &labels,
             request.description.as_deref(),
             request.timeout,
             false,
@@ -864,7 +1024,8 @@ impl DmsAdapter for HelmAdapter {
         values.set_path(&key, request.replicas);
         let scratch = tempfile::tempdir_in(self.tmp())
             .map_err(|e| Error::backend(format!("scratch directory: {e}")))?;
-        let chart = self.resolve_current(&current, scratch.path())?;
+        let chart = self.resolve_current(&current, scratch.path()).await?;
+        let no_labels = BTreeMap::new();
         // Render first: a chart that ignores the key is refused before anything is written.
         let rendered = self
             .upgrade(
@@ -872,6 +1033,7 @@ impl DmsAdapter for HelmAdapter {
                 id,
                 &chart,
                 &values,
+                &no_labels,
                 None,
                 request.timeout,
                 true,
@@ -898,6 +1060,7 @@ impl DmsAdapter for HelmAdapter {
             id,
             &chart,
             &values,
+            &no_labels,
             Some(&description),
             request.timeout,
             false,
@@ -1068,6 +1231,27 @@ mod tests {
         assert!(
             decode_token(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("x")).is_err()
         );
+    }
+
+    #[test]
+    fn package_prefix_label_is_set_removed_or_refused() {
+        let pid = |s: &str| PackageId::new(s).unwrap();
+        assert_eq!(package_prefix(&pid("oci:web@1.0.0")), Some("oci"));
+        assert_eq!(package_prefix(&pid("web@1.0.0")), None);
+        assert_eq!(
+            package_label(&pid("repo:web@1.0.0"), None).unwrap(),
+            Some((PACKAGE_PREFIX_LABEL.to_owned(), "repo".to_owned()))
+        );
+        assert_eq!(package_label(&pid("web@1.0.0"), None).unwrap(), None);
+        for bad in ["null:web@1", "Bad_:web@1", "x-:web@1"] {
+            assert!(
+                matches!(
+                    package_label(&pid(bad), None),
+                    Err(Error::InvalidArgument { ref field, .. }) if field == "package"
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

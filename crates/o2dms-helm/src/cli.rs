@@ -11,6 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use o2dms_core::{Error, Result};
+use o2dms_store::InstallSource;
 use tokio::io::AsyncReadExt;
 
 /// Major version of the helm binary.
@@ -63,17 +64,11 @@ pub struct Connection {
 /// The chart to install or upgrade to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChartSource {
-    /// A chart archive or directory on disk.
+    /// A chart archive or directory on disk (e.g. one rebuilt from a release record).
     Path(PathBuf),
-    /// A chart in a repository: `NAME --repo URL --version V`.
-    Repository {
-        /// Repository URL.
-        url: String,
-        /// Chart name.
-        name: String,
-        /// Chart version.
-        version: String,
-    },
+    /// What the package store says to give helm: an archive it holds or downloaded and
+    /// verified, or an OCI reference (`oci://host/repo/name --version V [--plain-http]`).
+    Store(InstallSource),
 }
 
 /// How long and whether to wait.
@@ -163,10 +158,10 @@ fn labels_arg(labels: &BTreeMap<String, String>) -> Option<String> {
 fn chart_args(args: &mut Vec<OsString>, chart: &ChartSource) {
     match chart {
         ChartSource::Path(p) => push(args, p.clone()),
-        ChartSource::Repository { url, name, version } => {
-            push(args, name.clone());
-            push(args, format!("--repo={url}"));
-            push(args, format!("--version={version}"));
+        ChartSource::Store(InstallSource::Archive { path }) => push(args, path.clone()),
+        // The reference, then the flags it needs, each its own argv element.
+        ChartSource::Store(source) => {
+            args.extend(source.helm_args().into_iter().map(OsString::from))
         }
     }
 }
@@ -508,17 +503,25 @@ mod tests {
 
     #[test]
     fn upgrade_resets_values_and_limits_history() {
-        let chart = ChartSource::Repository {
-            url: "https://charts.example.com".into(),
-            name: "web".into(),
-            version: "2.0.0".into(),
-        };
+        let chart = ChartSource::Store(InstallSource::Oci {
+            reference: "oci://127.0.0.1:5000/charts/web".into(),
+            version: "2.0.0+b1".into(),
+            plain_http: true,
+        });
         let labels = BTreeMap::new();
         let a = apply(&chart, &labels, false);
         let v3 = s(&upgrade_args(HelmMajor::V3, &Connection::default(), &a));
-        assert_eq!(&v3[..3], ["upgrade", "web", "web"]);
-        assert!(v3.contains(&"--repo=https://charts.example.com".to_string()));
-        assert!(v3.contains(&"--version=2.0.0".to_string()));
+        assert_eq!(
+            &v3[..6],
+            [
+                "upgrade",
+                "web",
+                "oci://127.0.0.1:5000/charts/web",
+                "--version",
+                "2.0.0+b1",
+                "--plain-http"
+            ]
+        );
         assert!(v3.contains(&"--reset-values".to_string()));
         assert!(v3.contains(&"--history-max=7".to_string()));
         assert!(!v3.iter().any(|x| x.starts_with("--kube")));

@@ -10,7 +10,6 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod manifest;
-pub mod packages;
 pub mod reader;
 pub mod release;
 pub mod values_file;

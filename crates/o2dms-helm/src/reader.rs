@@ -14,8 +14,8 @@ use o2dms_core::{
 };
 
 use crate::release::{
-    decode_release, secret_name, user_labels, HelmStatus, Release, RELEASE_DATA_KEY,
-    SCALE_KEY_LABEL,
+    decode_release, secret_name, user_labels, HelmStatus, Release, PACKAGE_PREFIX_LABEL,
+    RELEASE_DATA_KEY, SCALE_KEY_LABEL,
 };
 
 /// Maps a kube client error to the adapter's kinds.
@@ -125,11 +125,21 @@ impl StoredRelease {
         }
     }
 
-    /// The package id of the chart (`name@version`).
+    /// The package id this revision was installed from: `prefix:name@version` when the
+    /// adapter recorded a store prefix ([`PACKAGE_PREFIX_LABEL`]), else `name@version`
+    /// (unprefixed ids, and releases made by the helm CLI), with the chart's name and
+    /// version from the record.
     pub fn package(&self) -> PackageId {
         let m = &self.release.chart.metadata;
-        PackageId::from_name_version(&m.name, &m.version)
-            .or_else(|_| PackageId::new("unknown@unknown"))
+        let id = match self
+            .labels
+            .get(PACKAGE_PREFIX_LABEL)
+            .filter(|p| !p.is_empty())
+        {
+            Some(prefix) => PackageId::new(format!("{prefix}:{}@{}", m.name, m.version)),
+            None => PackageId::from_name_version(&m.name, &m.version),
+        };
+        id.or_else(|_| PackageId::new("unknown@unknown"))
             .expect("a constant id is valid")
     }
 
@@ -452,6 +462,17 @@ mod tests {
             s.to_revision().updated_at.to_string(),
             "2026-01-02T00:00:00Z"
         );
+
+        // The recorded store prefix gives the exact id back, in the deployment and in
+        // history; it is not a user label.
+        let mut prefixed = s.clone();
+        prefixed
+            .labels
+            .insert(PACKAGE_PREFIX_LABEL.into(), "oci".into());
+        assert_eq!(prefixed.package().as_str(), "oci:web@1.2.0");
+        assert_eq!(prefixed.to_deployment().package.as_str(), "oci:web@1.2.0");
+        assert_eq!(prefixed.to_revision().package.as_str(), "oci:web@1.2.0");
+        assert_eq!(prefixed.to_deployment().labels.len(), 1);
 
         let mut wrong = secret.clone();
         wrong.type_ = Some("Opaque".into());

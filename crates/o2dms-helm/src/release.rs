@@ -34,6 +34,10 @@ pub const SYSTEM_LABELS: [&str; 6] = [
 pub const ADAPTER_LABEL_PREFIX: &str = "o2dms.io/";
 /// The storage label that persists a deployment's scale key.
 pub const SCALE_KEY_LABEL: &str = "o2dms.io/scale-key";
+/// The storage label that records the store prefix of the package id a revision was
+/// installed from (`oci` for `oci:web@1.0.0`); absent for unprefixed ids (`web@1.0.0`).
+/// With the chart name and version of the record it gives back the exact package id.
+pub const PACKAGE_PREFIX_LABEL: &str = "o2dms.io/package-prefix";
 
 /// The name of the Secret holding `revision` of release `name`.
 pub fn secret_name(name: &str, revision: u32) -> String {
