@@ -1,13 +1,18 @@
 //! `cargo xtask conformance`: run the conformance suite and write its reports.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 use o2dms_conformance::{
-    catalogue, catalogue_markdown, default_fixtures_dir, ClusterInfo, Settings, Suite,
+    catalogue, catalogue_markdown, default_fixtures_dir, package_chart_dir, ClusterInfo, Settings,
+    Suite,
+};
+use o2dms_core::PackageUpload;
+use o2dms_store::{
+    HttpRepoOptions, HttpRepoStore, LocalDirStore, MultiStore, OciOptions, OciStore, PackageStore,
 };
 
 /// Which adapter to test.
@@ -28,6 +33,19 @@ pub enum ClusterKind {
     Kind,
     /// An existing cluster through a kubeconfig.
     Kubeconfig,
+}
+
+/// Where the Helm adapter's packages live for the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// The adapter's default local directory store (uploads land there).
+    Local,
+    /// A read-only HTTP chart repository served on 127.0.0.1 for the run, holding the
+    /// fixture charts (uploads are Unsupported; the suite finds fixtures by listing).
+    Repo,
+    /// An OCI registry (Debian's `docker-registry`) on 127.0.0.1 for the run: uploads
+    /// push to it, installs pull `oci://127.0.0.1:PORT/charts/NAME --plain-http`.
+    Oci,
 }
 
 /// A report to write: `json=PATH` or `junit=PATH`.
@@ -62,6 +80,9 @@ pub struct ConformanceArgs {
     /// Helm to use: `3`, `4` or a path to a helm binary.
     #[arg(long)]
     pub helm: Option<String>,
+    /// The Helm adapter's package store. Default: local.
+    #[arg(long, value_enum)]
+    pub store: Option<StoreKind>,
     /// Write a report: `json=PATH` or `junit=PATH` (repeatable).
     #[arg(long = "report", value_parser = parse_report)]
     pub reports: Vec<ReportTarget>,
@@ -140,8 +161,8 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     let report = match adapter {
         AdapterKind::Mock => {
-            if args.kubeconfig.is_some() || args.helm.is_some() {
-                bail!("--kubeconfig and --helm apply to --adapter helm only");
+            if args.kubeconfig.is_some() || args.helm.is_some() || args.store.is_some() {
+                bail!("--kubeconfig, --helm and --store apply to --adapter helm only");
             }
             settings.cluster = ClusterInfo::default();
             let mock = o2dms_conformance::mock::fixture_mock(&settings.fixtures_dir)
@@ -188,6 +209,115 @@ async fn helm_binary(helm: Option<&str>) -> anyhow::Result<PathBuf> {
         .context("provisioning helm")
 }
 
+/// The package store of a run and the servers behind it. Dropping it stops every process
+/// it started, by pid (also when the run fails or panics), and removes its files.
+struct RunStore {
+    /// `None`: the adapter's default store.
+    store: Option<Arc<dyn PackageStore>>,
+    _server: Option<o2dms_store::testing::StaticServer>,
+    _registry: Option<o2dms_store::testing::Registry>,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+/// The fixture charts under `dir` (each subdirectory with a `Chart.yaml`), packaged.
+fn fixture_archives(dir: &Path) -> anyhow::Result<Vec<o2dms_conformance::FixtureChart>> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("Chart.yaml").is_file())
+        .collect();
+    dirs.sort();
+    dirs.iter()
+        .map(|d| package_chart_dir(d).with_context(|| format!("packaging {}", d.display())))
+        .collect()
+}
+
+/// Prepares the store `kind` for a run with the fixture charts in `fixtures`.
+async fn run_store(kind: StoreKind, fixtures: &Path) -> anyhow::Result<RunStore> {
+    match kind {
+        StoreKind::Local => Ok(RunStore {
+            store: None,
+            _server: None,
+            _registry: None,
+            _dirs: Vec::new(),
+        }),
+        StoreKind::Repo => {
+            // The repository: the fixture charts and the index.yaml the local store writes
+            // (a Helm-compatible chart repository directory), served read-only.
+            let dir = tempfile::Builder::new()
+                .prefix("o2dms-conformance-repo-")
+                .tempdir()
+                .context("creating the repository directory")?;
+            let local = LocalDirStore::open(dir.path())
+                .map_err(|e| anyhow::anyhow!("preparing the repository directory: {e}"))?;
+            for chart in fixture_archives(fixtures)? {
+                local
+                    .put(PackageUpload::new(chart.archive))
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "adding {}@{} to the repository: {e}",
+                            chart.name,
+                            chart.version
+                        )
+                    })?;
+            }
+            let path = dir.path().to_path_buf();
+            let server = tokio::task::spawn_blocking(move || {
+                o2dms_store::testing::StaticServer::start(&path)
+            })
+            .await
+            .context("starting the repository server")?
+            .map_err(|e| anyhow::anyhow!("starting the repository server: {e}"))?;
+            eprintln!(
+                "package store: read-only chart repository {} (python3 http.server, pid {})",
+                server.url(),
+                server.pid()
+            );
+            let repo = HttpRepoStore::new(&server.url(), HttpRepoOptions::default())
+                .map_err(|e| anyhow::anyhow!("chart repository store: {e}"))?;
+            Ok(RunStore {
+                store: Some(Arc::new(repo)),
+                _server: Some(server),
+                _registry: None,
+                _dirs: vec![dir],
+            })
+        }
+        StoreKind::Oci => {
+            let registry = tokio::task::spawn_blocking(o2dms_store::testing::Registry::start)
+                .await
+                .context("starting the OCI registry")?
+                .map_err(|e| anyhow::anyhow!("starting the OCI registry: {e}"))?;
+            eprintln!(
+                "package store: OCI registry oci://{}/charts (docker-registry, pid {}), then a local directory",
+                registry.addr(),
+                registry.pid()
+            );
+            let oci = OciStore::new(
+                &format!("http://{}", registry.addr()),
+                "charts",
+                OciOptions::default(),
+            )
+            .map_err(|e| anyhow::anyhow!("OCI store: {e}"))?;
+            let dir = tempfile::Builder::new()
+                .prefix("o2dms-conformance-local-")
+                .tempdir()
+                .context("creating the local store directory")?;
+            let local =
+                LocalDirStore::open(dir.path()).map_err(|e| anyhow::anyhow!("local store: {e}"))?;
+            // Uploads go to the first store: the registry.
+            let multi = MultiStore::new(vec![Arc::new(oci), Arc::new(local)])
+                .map_err(|e| anyhow::anyhow!("combining the stores: {e}"))?;
+            Ok(RunStore {
+                store: Some(Arc::new(multi)),
+                _server: None,
+                _registry: Some(registry),
+                _dirs: vec![dir],
+            })
+        }
+    }
+}
+
 /// Starts (or attaches to) the cluster, runs the suite against the Helm adapter wrapped
 /// in operation events, and stops the cluster again, also when the run fails.
 async fn run_helm(
@@ -207,6 +337,13 @@ async fn run_helm(
         bail!("--kubeconfig applies to --cluster kubeconfig only");
     }
     let helm = helm_binary(args.helm.as_deref()).await?;
+    // Servers behind the store are stopped when `store` drops, at the end of this
+    // function, whatever happens.
+    let store = run_store(
+        args.store.unwrap_or(StoreKind::Local),
+        &settings.fixtures_dir,
+    )
+    .await?;
     eprintln!("starting the {:?} cluster ...", args.cluster);
     let cluster = spec
         .start()
@@ -222,9 +359,11 @@ async fn run_helm(
             .helm_binary(helm)
             .build()
             .map_err(|e| anyhow::anyhow!("helm adapter configuration: {e}"))?;
-        let adapter = o2dms_helm::HelmAdapter::connect(config)
-            .await
-            .map_err(|e| anyhow::anyhow!("connecting the helm adapter: {e}"))?;
+        let adapter = match &store.store {
+            None => o2dms_helm::HelmAdapter::connect(config).await,
+            Some(s) => o2dms_helm::HelmAdapter::connect_with_store(config, s.clone()).await,
+        }
+        .map_err(|e| anyhow::anyhow!("connecting the helm adapter: {e}"))?;
         let adapter = Arc::new(o2dms_layers::Events::new(adapter));
         Ok(Suite::new(settings)
             .events(adapter.clone())
@@ -235,6 +374,7 @@ async fn run_helm(
     if let Err(e) = cluster.stop().await {
         eprintln!("warning: stopping the cluster: {e}");
     }
+    drop(store);
     run
 }
 
@@ -254,5 +394,21 @@ mod tests {
         );
         assert!(parse_report("xml=x").is_err());
         assert!(parse_report("json=").is_err());
+    }
+
+    #[test]
+    fn store_flag_parses() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: ConformanceArgs,
+        }
+        let cli = Cli::try_parse_from(["x", "--adapter", "helm", "--store", "oci"]).unwrap();
+        assert_eq!(cli.args.store, Some(StoreKind::Oci));
+        let cli = Cli::try_parse_from(["x", "--store", "repo"]).unwrap();
+        assert_eq!(cli.args.store, Some(StoreKind::Repo));
+        assert_eq!(Cli::try_parse_from(["x"]).unwrap().args.store, None);
+        assert!(Cli::try_parse_from(["x", "--store", "s3"]).is_err());
     }
 }
