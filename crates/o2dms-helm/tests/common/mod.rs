@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod stores;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -937,5 +939,7 @@ pub async fn run_all(major: HelmMajor) {
     listing(&env).await;
     pending(&env).await;
     interop(&env).await;
+    stores::oci(&env).await;
+    stores::http_repo(&env).await;
     env.stop().await;
 }
