@@ -39,8 +39,10 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use futures::stream::{self, StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::Secret;
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::Client;
+use kube::core::PartialObjectMeta;
+use kube::{Api, Client};
 use o2dms_core::{
     async_trait, validate, AdapterInfo, Capabilities, CreateDeployment, DeletePackageOptions,
     Deployment, DeploymentFilter, DeploymentId, DeploymentStatus, DmsAdapter, Error, ErrorKind,
@@ -55,10 +57,11 @@ use crate::cli::{
     HelmRunner, HelmVersion, Waiting, WATCHDOG_GRACE,
 };
 use crate::config::HelmConfig;
+use crate::index::{IndexedRevision, RecordCache, ReleaseIndex};
 use crate::manifest::{workloads, WorkloadRef};
-use crate::reader::{latest_revisions, ReleaseReader, RevisionMeta, StoredRelease};
+use crate::reader::{latest_revisions, ReleaseReader, StoredRelease};
 use crate::release::{
-    HelmStatus, Release, ADAPTER_LABEL_PREFIX, PACKAGE_PREFIX_LABEL, SCALE_KEY_LABEL,
+    secret_name, HelmStatus, Release, ADAPTER_LABEL_PREFIX, PACKAGE_PREFIX_LABEL, SCALE_KEY_LABEL,
 };
 use crate::values_file::ValuesFile;
 use crate::workloads;
@@ -113,7 +116,16 @@ pub struct HelmAdapter {
     _owned_dir: Option<tempfile::TempDir>,
     store: Arc<dyn PackageStore>,
     busy: Arc<Mutex<HashSet<DeploymentId>>>,
+    /// The live index of release records, started by the first read.
+    index: tokio::sync::OnceCell<ReleaseIndex>,
+    /// Decoded records by Secret resource version.
+    records: RecordCache,
 }
+
+/// How long the first read waits for the release index's initial list.
+const INDEX_SYNC_BOUND: Duration = Duration::from_secs(30);
+/// How long a write waits for the index to see what it wrote.
+const INDEX_CATCH_UP_BOUND: Duration = Duration::from_secs(5);
 
 /// Marks a deployment busy for the lifetime of one write by this adapter.
 struct Busy {
@@ -362,6 +374,8 @@ impl HelmAdapter {
             _owned_dir: owned,
             store,
             busy: Arc::new(Mutex::new(HashSet::new())),
+            index: tokio::sync::OnceCell::new(),
+            records: RecordCache::default(),
             config,
         })
     }
@@ -452,12 +466,19 @@ impl HelmAdapter {
         }
     }
 
+    /// Runs helm; for a write (`writes` names the deployment), waits afterwards, whatever
+    /// the outcome, until the release index has seen what helm left behind.
     async fn run_helm(
         &self,
         args: &[std::ffi::OsString],
         timeout: Duration,
+        writes: Option<&DeploymentId>,
     ) -> Result<std::result::Result<String, HelmFailure>> {
-        let out = match self.runner.run(args, timeout + WATCHDOG_GRACE).await {
+        let out = self.runner.run(args, timeout + WATCHDOG_GRACE).await;
+        if let Some(id) = writes {
+            self.index_catch_up(id).await;
+        }
+        let out = match out {
             Ok(out) => out,
             // helm outlived its own --timeout by the grace period and was terminated
             // (SIGTERM: helm marks the release failed). Report it as helm's own timeout.
@@ -528,7 +549,7 @@ impl HelmAdapter {
     }
 
     async fn require_not_pending(&self, id: &DeploymentId) -> Result<StoredRelease> {
-        let current = self.reader.require(id).await?;
+        let current = self.current(id).await?;
         let status = &current.release.info.status;
         if status.is_pending() {
             return Err(Error::conflict(
@@ -552,7 +573,106 @@ impl HelmAdapter {
     }
 
     async fn read_back(&self, id: &DeploymentId) -> Result<Deployment> {
-        Ok(self.reader.require(id).await?.to_deployment())
+        Ok(self.current(id).await?.to_deployment())
+    }
+
+    /// The release index, started (and its first list awaited) on first use; `None` while
+    /// it is unusable (then reads go to the API server directly).
+    async fn live_index(&self) -> Option<&ReleaseIndex> {
+        let index = self
+            .index
+            .get_or_init(|| async {
+                let index = ReleaseIndex::start(self.client.clone());
+                if let Err(why) = index.ready(INDEX_SYNC_BOUND).await {
+                    tracing::warn!(%why, "release index unavailable; reading from the API server");
+                }
+                index
+            })
+            .await;
+        index.usable().ok().map(|()| index)
+    }
+
+    /// `known`, the newest revision the index has of a release, read from the API server
+    /// now, if no newer revision exists: the record with the resource version read.
+    async fn confirmed(
+        &self,
+        known: &IndexedRevision,
+    ) -> Option<(Option<String>, Arc<StoredRelease>)> {
+        let m = &known.meta;
+        let metas: Api<PartialObjectMeta<Secret>> =
+            Api::namespaced(self.client.clone(), &m.namespace);
+        let newer = secret_name(&m.name, m.revision + 1);
+        let (record, newer) = futures::join!(
+            self.records.fetch(&self.client, known),
+            metas.get_metadata_opt(&newer)
+        );
+        match (record, newer) {
+            (Ok(Some(record)), Ok(None)) => Some(record),
+            _ => None,
+        }
+    }
+
+    /// Every revision of `id`, ascending. With the index, when the newest revision it
+    /// knows is confirmed (no newer one) at the very resource version the index saw, the
+    /// index has seen every earlier write to the release's records, so older revisions
+    /// come from the record cache; otherwise one consistent list.
+    async fn revisions(&self, id: &DeploymentId) -> Result<Vec<StoredRelease>> {
+        if let Some(index) = self.live_index().await {
+            let known = index.revisions_of(&id.namespace, &id.name);
+            if let Some(newest) = known.last() {
+                if let Some((rv, record)) = self.confirmed(newest).await {
+                    if rv.is_some() && rv == newest.resource_version {
+                        let reads: Vec<_> = known[..known.len() - 1]
+                            .iter()
+                            .map(|r| self.records.read(&self.client, r))
+                            .collect();
+                        let older: Vec<Option<Arc<StoredRelease>>> =
+                            stream::iter(reads).buffered(16).try_collect().await?;
+                        if older.iter().all(Option::is_some) {
+                            let mut all: Vec<StoredRelease> =
+                                older.into_iter().flatten().map(|r| (*r).clone()).collect();
+                            all.push((*record).clone());
+                            return Ok(all);
+                        }
+                    }
+                }
+            }
+        }
+        self.reader.all_revisions(id).await
+    }
+
+    /// After a write: waits until the index shows the newest revision the API server
+    /// has for `id` (or none), so a list right after the write shows it.
+    async fn index_catch_up(&self, id: &DeploymentId) {
+        let Some(index) = self.index.get().filter(|i| i.usable().is_ok()) else {
+            return;
+        };
+        let Ok(truth) = self.reader.latest_meta(id).await else {
+            return;
+        };
+        let want = truth.map(|m| (m.revision, m.status));
+        let caught_up = index
+            .wait_for(&id.namespace, &id.name, INDEX_CATCH_UP_BOUND, |e| {
+                e.map(|e| (e.meta.revision, e.meta.status.clone())) == want
+            })
+            .await;
+        if !caught_up {
+            tracing::warn!(%id, "release index did not catch up within {INDEX_CATCH_UP_BOUND:?}; lists may lag");
+        }
+    }
+
+    /// The newest revision of `id`, or NotFound. With the index: the revision it names,
+    /// read from the API server together with a check that no newer one exists (two
+    /// point reads); otherwise, or when the index is behind, a consistent list.
+    async fn current(&self, id: &DeploymentId) -> Result<StoredRelease> {
+        if let Some(index) = self.live_index().await {
+            if let Some(known) = index.latest_of(&id.namespace, &id.name) {
+                if let Some((_, record)) = self.confirmed(&known).await {
+                    return Ok((*record).clone());
+                }
+            }
+        }
+        self.reader.require(id).await
     }
 
     /// One upgrade with the complete `values` (`--reset-values`); `labels` are merged
@@ -586,7 +706,10 @@ impl HelmAdapter {
                 dry_run,
             },
         );
-        match self.run_helm(&args, waiting.timeout).await? {
+        match self
+            .run_helm(&args, waiting.timeout, (!dry_run).then_some(id))
+            .await?
+        {
             Ok(stdout) => Ok(stdout),
             Err(f) => Err(self.failure(f, operation, id, None, waiting.timeout).await),
         }
@@ -631,7 +754,7 @@ impl HelmAdapter {
                     waiting,
                     self.config.max_history,
                 );
-                if let Err(f) = self.run_helm(&args, waiting.timeout).await? {
+                if let Err(f) = self.run_helm(&args, waiting.timeout, Some(id)).await? {
                     return Err(self
                         .failure(f, "recover_pending", id, Some(target.revision), waiting.timeout)
                         .await);
@@ -676,7 +799,7 @@ impl HelmAdapter {
             &id.namespace,
             waiting,
         );
-        match self.run_helm(&args, waiting.timeout).await? {
+        match self.run_helm(&args, waiting.timeout, Some(id)).await? {
             Ok(_) => Ok(()),
             Err(f) => Err(self.failure(f, op, id, None, waiting.timeout).await),
         }
@@ -824,16 +947,26 @@ impl DmsAdapter for HelmAdapter {
             .as_deref()
             .map(decode_token)
             .transpose()?;
-        let metas = self
-            .reader
-            .list_meta(filter.namespace.as_deref(), None)
-            .await?;
-        let matching: Vec<RevisionMeta> = latest_revisions(metas)
+        let latest: Vec<IndexedRevision> = match self.live_index().await {
+            Some(index) => index.latest(filter.namespace.as_deref()),
+            None => latest_revisions(
+                self.reader
+                    .list_meta(filter.namespace.as_deref(), None)
+                    .await?,
+            )
             .into_values()
-            .filter(|m| {
+            .map(|meta| IndexedRevision {
+                meta,
+                resource_version: None,
+            })
+            .collect(),
+        };
+        let matching: Vec<IndexedRevision> = latest
+            .into_iter()
+            .filter(|IndexedRevision { meta: m, .. }| {
                 filter.statuses.is_empty() || filter.statuses.contains(&m.status.live_status())
             })
-            .filter(|m| {
+            .filter(|IndexedRevision { meta: m, .. }| {
                 filter
                     .labels
                     .iter()
@@ -845,9 +978,9 @@ impl DmsAdapter for HelmAdapter {
             .package_name
             .is_none()
             .then_some(matching.len() as u64);
-        let candidates: Vec<RevisionMeta> = matching
+        let candidates: Vec<IndexedRevision> = matching
             .into_iter()
-            .filter(|m| after.as_ref().is_none_or(|a| m.key() > *a))
+            .filter(|r| after.as_ref().is_none_or(|a| r.meta.key() > *a))
             .collect();
         let mut items: Vec<Deployment> = Vec::new();
         let mut more = false;
@@ -855,13 +988,9 @@ impl DmsAdapter for HelmAdapter {
         'outer: for chunk in chunks.by_ref() {
             let reads: Vec<_> = chunk
                 .iter()
-                .map(|m| {
-                    let reader = self.reader.clone();
-                    let (ns, name, rev) = (m.namespace.clone(), m.name.clone(), m.revision);
-                    async move { reader.revision(&ns, &name, rev).await }
-                })
+                .map(|r| self.records.read(&self.client, r))
                 .collect();
-            let decoded: Vec<Option<StoredRelease>> =
+            let decoded: Vec<Option<Arc<StoredRelease>>> =
                 stream::iter(reads).buffered(16).try_collect().await?;
             // A Secret that vanished between the list and the get (a concurrent delete or
             // history pruning) is skipped.
@@ -935,7 +1064,7 @@ impl DmsAdapter for HelmAdapter {
         if replace {
             args.push("--replace".into());
         }
-        if let Err(f) = self.run_helm(&args, waiting.timeout).await? {
+        if let Err(f) = self.run_helm(&args, waiting.timeout, Some(id)).await? {
             return Err(self
                 .failure(f, "create_deployment", id, None, waiting.timeout)
                 .await);
@@ -991,7 +1120,7 @@ impl DmsAdapter for HelmAdapter {
     async fn delete_deployment(&self, id: &DeploymentId) -> Result<()> {
         id.validate()?;
         let _busy = self.busy(id)?;
-        let current = self.reader.require(id).await?;
+        let current = self.current(id).await?;
         if current.release.info.status.is_pending() {
             return Err(Error::conflict(
                 Resource::Deployment,
@@ -1144,7 +1273,7 @@ impl DmsAdapter for HelmAdapter {
             waiting,
             self.config.max_history,
         );
-        if let Err(f) = self.run_helm(&args, waiting.timeout).await? {
+        if let Err(f) = self.run_helm(&args, waiting.timeout, Some(id)).await? {
             return Err(self
                 .failure(f, "rollback_deployment", id, Some(target), waiting.timeout)
                 .await);
@@ -1154,7 +1283,7 @@ impl DmsAdapter for HelmAdapter {
 
     async fn deployment_status(&self, id: &DeploymentId) -> Result<StatusDetail> {
         id.validate()?;
-        let current = self.reader.require(id).await?;
+        let current = self.current(id).await?;
         let live = self.live_workloads(&current).await?;
         Ok(workloads::detail(
             current.release.info.status.live_status(),
@@ -1172,7 +1301,7 @@ impl DmsAdapter for HelmAdapter {
         if options.limit == Some(0) {
             return Err(Error::invalid("limit", "must be at least 1"));
         }
-        let all = self.reader.all_revisions(id).await?;
+        let all = self.revisions(id).await?;
         if all.is_empty() {
             return Err(Error::not_found(Resource::Deployment, id));
         }
@@ -1189,7 +1318,7 @@ impl DmsAdapter for HelmAdapter {
     async fn deployment_logs(&self, id: &DeploymentId, options: &LogOptions) -> Result<Logs> {
         id.validate()?;
         options.validate()?;
-        let current = self.reader.require(id).await?;
+        let current = self.current(id).await?;
         let live = self.live_workloads(&current).await?;
         workloads::logs(&self.client, &live, options).await
     }

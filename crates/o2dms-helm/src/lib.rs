@@ -9,6 +9,7 @@ pub mod chartdir;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod index;
 pub mod manifest;
 pub mod reader;
 pub mod release;
