@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's commands (conformance, cluster, bench).
 
+mod bench;
 mod cluster;
 
 mod conformance;
@@ -19,6 +20,8 @@ enum Command {
     Conformance(conformance::ConformanceArgs),
     /// A local Kubernetes cluster: up, status, down, provision.
     Cluster(cluster::ClusterArgs),
+    /// The Helm adapter side by side with the helm CLI on one cluster.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -26,5 +29,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Conformance(args) => conformance::run(args),
         Command::Cluster(args) => cluster::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
