@@ -59,7 +59,7 @@ use crate::cli::{
 use crate::config::HelmConfig;
 use crate::index::{IndexedRevision, RecordCache, ReleaseIndex};
 use crate::manifest::{workloads, WorkloadRef};
-use crate::reader::{latest_revisions, ReleaseReader, StoredRelease};
+use crate::reader::{latest_revisions, ReleaseReader, RevisionMeta, StoredRelease};
 use crate::release::{
     secret_name, HelmStatus, Release, ADAPTER_LABEL_PREFIX, PACKAGE_PREFIX_LABEL, SCALE_KEY_LABEL,
 };
@@ -126,6 +126,17 @@ pub struct HelmAdapter {
 const INDEX_SYNC_BOUND: Duration = Duration::from_secs(30);
 /// How long a write waits for the index to see what it wrote.
 const INDEX_CATCH_UP_BOUND: Duration = Duration::from_secs(5);
+
+/// What a successful write leaves behind, for the index to catch up with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// A revision newer than this one, no longer pending (install: after 0).
+    NewRevisionAfter(u32),
+    /// No release (uninstalled).
+    Gone,
+    /// Not known in advance: ask the API server.
+    Unknown,
+}
 
 /// Marks a deployment busy for the lifetime of one write by this adapter.
 struct Busy {
@@ -466,17 +477,20 @@ impl HelmAdapter {
         }
     }
 
-    /// Runs helm; for a write (`writes` names the deployment), waits afterwards, whatever
-    /// the outcome, until the release index has seen what helm left behind.
+    /// Runs helm; for a write (`writes` names the deployment and what success leaves
+    /// behind), waits afterwards, whatever the outcome, until the release index has seen
+    /// what helm left.
     async fn run_helm(
         &self,
         args: &[std::ffi::OsString],
         timeout: Duration,
-        writes: Option<&DeploymentId>,
+        writes: Option<(&DeploymentId, Outcome)>,
     ) -> Result<std::result::Result<String, HelmFailure>> {
         let out = self.runner.run(args, timeout + WATCHDOG_GRACE).await;
-        if let Some(id) = writes {
-            self.index_catch_up(id).await;
+        if let Some((id, outcome)) = writes {
+            let succeeded = matches!(&out, Ok(o) if o.success);
+            let outcome = if succeeded { outcome } else { Outcome::Unknown };
+            self.index_catch_up(id, outcome).await;
         }
         let out = match out {
             Ok(out) => out,
@@ -612,6 +626,25 @@ impl HelmAdapter {
         }
     }
 
+    /// The metadata of every revision of `id` (empty: no release). From the index when
+    /// the newest revision it knows is confirmed at the resource version it saw (then it
+    /// has seen every earlier write to the release); otherwise one consistent list.
+    async fn release_metas(&self, id: &DeploymentId) -> Result<Vec<RevisionMeta>> {
+        if let Some(index) = self.live_index().await {
+            let known = index.revisions_of(&id.namespace, &id.name);
+            if let Some(newest) = known.last() {
+                if let Some((rv, _)) = self.confirmed(newest).await {
+                    if rv.is_some() && rv == newest.resource_version {
+                        return Ok(known.into_iter().map(|r| r.meta).collect());
+                    }
+                }
+            }
+        }
+        self.reader
+            .list_meta(Some(&id.namespace), Some(&id.name))
+            .await
+    }
+
     /// Every revision of `id`, ascending. With the index, when the newest revision it
     /// knows is confirmed (no newer one) at the very resource version the index saw, the
     /// index has seen every earlier write to the release's records, so older revisions
@@ -641,21 +674,41 @@ impl HelmAdapter {
         self.reader.all_revisions(id).await
     }
 
-    /// After a write: waits until the index shows the newest revision the API server
-    /// has for `id` (or none), so a list right after the write shows it.
-    async fn index_catch_up(&self, id: &DeploymentId) {
+    /// After a write: waits until the index shows what it left behind (`outcome`; when
+    /// unknown, the newest revision the API server has, or none), so a list right after
+    /// the write shows it.
+    async fn index_catch_up(&self, id: &DeploymentId, outcome: Outcome) {
         let Some(index) = self.index.get().filter(|i| i.usable().is_ok()) else {
             return;
         };
-        let Ok(truth) = self.reader.latest_meta(id).await else {
-            return;
+        let (ns, name) = (&id.namespace, &id.name);
+        let caught_up = match outcome {
+            Outcome::NewRevisionAfter(before) => {
+                index
+                    .wait_for(ns, name, INDEX_CATCH_UP_BOUND, |e| {
+                        e.is_some_and(|e| e.meta.revision > before && !e.meta.status.is_pending())
+                    })
+                    .await
+            }
+            Outcome::Gone => {
+                index
+                    .wait_for(ns, name, INDEX_CATCH_UP_BOUND, |e| {
+                        e.is_none_or(|e| e.meta.status == HelmStatus::Uninstalled)
+                    })
+                    .await
+            }
+            Outcome::Unknown => {
+                let Ok(truth) = self.reader.latest_meta(id).await else {
+                    return;
+                };
+                let want = truth.map(|m| (m.revision, m.status));
+                index
+                    .wait_for(ns, name, INDEX_CATCH_UP_BOUND, |e| {
+                        e.map(|e| (e.meta.revision, e.meta.status.clone())) == want
+                    })
+                    .await
+            }
         };
-        let want = truth.map(|m| (m.revision, m.status));
-        let caught_up = index
-            .wait_for(&id.namespace, &id.name, INDEX_CATCH_UP_BOUND, |e| {
-                e.map(|e| (e.meta.revision, e.meta.status.clone())) == want
-            })
-            .await;
         if !caught_up {
             tracing::warn!(%id, "release index did not catch up within {INDEX_CATCH_UP_BOUND:?}; lists may lag");
         }
@@ -688,6 +741,7 @@ impl HelmAdapter {
         description: Option<&str>,
         timeout: Option<Duration>,
         dry_run: bool,
+        before: u32,
     ) -> Result<String> {
         let file = ValuesFile::write(&self.tmp(), values)?;
         let waiting = self.waiting(timeout);
@@ -707,7 +761,11 @@ impl HelmAdapter {
             },
         );
         match self
-            .run_helm(&args, waiting.timeout, (!dry_run).then_some(id))
+            .run_helm(
+                &args,
+                waiting.timeout,
+                (!dry_run).then_some((id, Outcome::NewRevisionAfter(before))),
+            )
             .await?
         {
             Ok(stdout) => Ok(stdout),
@@ -754,7 +812,11 @@ impl HelmAdapter {
                     waiting,
                     self.config.max_history,
                 );
-                if let Err(f) = self.run_helm(&args, waiting.timeout, Some(id)).await? {
+                let outcome = Outcome::NewRevisionAfter(latest.revision);
+                if let Err(f) = self
+                    .run_helm(&args, waiting.timeout, Some((id, outcome)))
+                    .await?
+                {
                     return Err(self
                         .failure(f, "recover_pending", id, Some(target.revision), waiting.timeout)
                         .await);
@@ -799,7 +861,10 @@ impl HelmAdapter {
             &id.namespace,
             waiting,
         );
-        match self.run_helm(&args, waiting.timeout, Some(id)).await? {
+        match self
+            .run_helm(&args, waiting.timeout, Some((id, Outcome::Gone)))
+            .await?
+        {
             Ok(_) => Ok(()),
             Err(f) => Err(self.failure(f, op, id, None, waiting.timeout).await),
         }
@@ -1039,7 +1104,15 @@ impl DmsAdapter for HelmAdapter {
         let _busy = self.busy(id)?;
         // A release uninstalled with `--keep-history` (by the CLI) keeps its name until
         // it is reused with `--replace`; anything else by that name already exists.
-        let replace = match self.reader.latest_meta(id).await? {
+        // With the index, a name it does not know is left to helm's own check (a release
+        // made by another writer within the watch delay: helm refuses, AlreadyExists).
+        let existing = match self.live_index().await {
+            Some(index) if index.latest_of(&id.namespace, &id.name).is_none() => None,
+            _ => latest_revisions(self.release_metas(id).await?)
+                .into_values()
+                .next(),
+        };
+        let replace = match existing {
             Some(existing) if existing.status == HelmStatus::Uninstalled => true,
             Some(_) => return Err(Error::already_exists(Resource::Deployment, id)),
             None => false,
@@ -1064,7 +1137,15 @@ impl DmsAdapter for HelmAdapter {
         if replace {
             args.push("--replace".into());
         }
-        if let Err(f) = self.run_helm(&args, waiting.timeout, Some(id)).await? {
+        let outcome = if replace {
+            Outcome::Unknown
+        } else {
+            Outcome::NewRevisionAfter(0)
+        };
+        if let Err(f) = self
+            .run_helm(&args, waiting.timeout, Some((id, outcome)))
+            .await?
+        {
             return Err(self
                 .failure(f, "create_deployment", id, None, waiting.timeout)
                 .await);
@@ -1112,6 +1193,7 @@ impl DmsAdapter for HelmAdapter {
             request.description.as_deref(),
             request.timeout,
             false,
+            current.release.version,
         )
         .await?;
         self.read_back(id).await
@@ -1166,6 +1248,7 @@ impl DmsAdapter for HelmAdapter {
                 None,
                 request.timeout,
                 true,
+                current.release.version,
             )
             .await?;
         let rendered = release_from_stdout(&rendered)?;
@@ -1193,6 +1276,7 @@ impl DmsAdapter for HelmAdapter {
             Some(&description),
             request.timeout,
             false,
+            current.release.version,
         )
         .await?;
         // Verify against the live workloads, not just what helm said.
@@ -1223,10 +1307,7 @@ impl DmsAdapter for HelmAdapter {
         id.validate()?;
         request.validate()?;
         let _busy = self.busy(id)?;
-        let metas = self
-            .reader
-            .list_meta(Some(&id.namespace), Some(&id.name))
-            .await?;
+        let metas = self.release_metas(id).await?;
         let Some(latest) = metas.iter().max_by_key(|m| m.revision) else {
             return Err(Error::not_found(Resource::Deployment, id));
         };
@@ -1273,7 +1354,11 @@ impl DmsAdapter for HelmAdapter {
             waiting,
             self.config.max_history,
         );
-        if let Err(f) = self.run_helm(&args, waiting.timeout, Some(id)).await? {
+        let outcome = Outcome::NewRevisionAfter(latest.revision);
+        if let Err(f) = self
+            .run_helm(&args, waiting.timeout, Some((id, outcome)))
+            .await?
+        {
             return Err(self
                 .failure(f, "rollback_deployment", id, Some(target), waiting.timeout)
                 .await);
