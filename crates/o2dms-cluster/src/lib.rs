@@ -16,7 +16,7 @@ pub mod serve;
 pub mod tools;
 
 pub use error::{ClusterError, Result};
-pub use local::{LocalCluster, LocalClusterOptions, LocalPorts};
+pub use local::{LocalCluster, LocalClusterOptions, LocalPorts, StartPhase};
 pub use process::{process_alive, process_start_time};
 pub use provider::{
     Cluster, ClusterKind, ClusterProvider, K3sProvider, KindProvider, KubeconfigProvider,

@@ -81,10 +81,21 @@ pub struct LocalCluster {
     token: String,
     node_name: String,
     binaries: ControlPlaneBinaries,
-    /// In start order: etcd, kube-apiserver, kube-controller-manager, kube-scheduler.
+    /// In start order: etcd, kube-apiserver, kube-scheduler, kube-controller-manager.
     processes: Vec<ManagedProcess>,
     kubelet: Option<KubeletHandle>,
     stopped: bool,
+    phases: Vec<StartPhase>,
+}
+
+/// One step of [`LocalCluster::start`] and when it finished, measured from the start
+/// (see [`LocalCluster::start_phases`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartPhase {
+    /// What was done or reached, such as `kube-apiserver /readyz ok`.
+    pub name: String,
+    /// Time from the start of the attempt that succeeded to the end of this step.
+    pub at: Duration,
 }
 
 impl std::fmt::Debug for LocalCluster {
@@ -131,8 +142,11 @@ pub(crate) fn admin_kubeconfig(server: &str, ca_pem: &str, token: &str, name: &s
 }
 
 impl LocalCluster {
-    /// Starts a cluster and waits until its node is Ready (bounded by
-    /// [`LocalClusterOptions::start_timeout`]).
+    /// Starts a cluster and waits until it is usable (bounded by
+    /// [`LocalClusterOptions::start_timeout`]): the apiserver ready, its node Ready (with
+    /// the kubelet simulator), the `default` service account in `default` able to run
+    /// pods, and the controller-manager and scheduler answering `/healthz`.
+    /// [`LocalCluster::start_phases`] tells how long each step took.
     pub async fn start(options: LocalClusterOptions) -> Result<LocalCluster> {
         let binaries = match options.binaries.clone() {
             Some(b) => b,
@@ -200,6 +214,7 @@ impl LocalCluster {
             processes: Vec::new(),
             kubelet: None,
             stopped: false,
+            phases: Vec::new(),
         };
         // On any error below, dropping `cluster` stops what was started.
         cluster.boot(options).await?;
@@ -207,24 +222,56 @@ impl LocalCluster {
     }
 
     async fn boot(&mut self, options: &LocalClusterOptions) -> Result<()> {
-        let deadline = Instant::now() + options.start_timeout;
+        let t0 = Instant::now();
+        let deadline = t0 + options.start_timeout;
         let d = self.dir.clone();
         let p = self.ports;
         for sub in ["etcd", "certs", "logs"] {
             std::fs::create_dir_all(d.join(sub))
                 .map_err(|e| ClusterError::io(format!("creating {}", d.join(sub).display()), e))?;
         }
+        let legacy = self.binaries.minor_version().is_some_and(|m| m < 24);
+        let b = self.binaries.clone();
+        let ds = |rel: &str| d.join(rel).display().to_string();
+
+        // etcd needs nothing else: start it first, so it is up by the time the apiserver
+        // dials it (the apiserver retries anyway).
+        let etcd_args = vec![
+            format!("--data-dir={}", ds("etcd")),
+            format!("--name=o2dms"),
+            format!("--listen-client-urls=http://127.0.0.1:{}", p.etcd_client),
+            format!("--advertise-client-urls=http://127.0.0.1:{}", p.etcd_client),
+            format!("--listen-peer-urls=http://127.0.0.1:{}", p.etcd_peer),
+            format!(
+                "--initial-advertise-peer-urls=http://127.0.0.1:{}",
+                p.etcd_peer
+            ),
+            format!("--initial-cluster=o2dms=http://127.0.0.1:{}", p.etcd_peer),
+            // The cluster is thrown away after use: nothing needs to survive a power cut.
+            "--unsafe-no-fsync=true".to_string(),
+        ];
+        self.spawn("etcd", &b.etcd, &etcd_args)?;
+        self.mark(t0, "etcd spawned");
+
         let c = certs::generate()?;
         let ca = d.join("certs/ca.crt");
         let serving_crt = d.join("certs/apiserver.crt");
         let serving_key = d.join("certs/apiserver.key");
         let sa_key = d.join("certs/sa.key");
         let sa_pub = d.join("certs/sa.pub");
+        let cm_crt = d.join("certs/controller-manager.crt");
+        let cm_key = d.join("certs/controller-manager.key");
+        let sched_crt = d.join("certs/scheduler.crt");
+        let sched_key = d.join("certs/scheduler.key");
         write_file(&ca, &c.ca_cert_pem)?;
         write_file(&serving_crt, &(c.serving_cert_pem.clone() + &c.ca_cert_pem))?;
         write_private(&serving_key, &c.serving_key_pem)?;
         write_private(&sa_key, &c.sa_private_pem)?;
         write_file(&sa_pub, &c.sa_public_pem)?;
+        write_file(&cm_crt, &(c.controller_manager.0.clone() + &c.ca_cert_pem))?;
+        write_private(&cm_key, &c.controller_manager.1)?;
+        write_file(&sched_crt, &(c.scheduler.0.clone() + &c.ca_cert_pem))?;
+        write_private(&sched_key, &c.scheduler.1)?;
         let tokens = d.join("tokens.csv");
         write_private(
             &tokens,
@@ -238,24 +285,7 @@ impl LocalCluster {
         let kubeconfig_text = admin_kubeconfig(&server, &c.ca_cert_pem, &self.token, &name);
         write_private(&self.kubeconfig_path, &kubeconfig_text)?;
         let kc = self.kubeconfig_path.display().to_string();
-        let legacy = self.binaries.minor_version().is_some_and(|m| m < 24);
-        let b = self.binaries.clone();
-        let ds = |rel: &str| d.join(rel).display().to_string();
-
-        let etcd_args = vec![
-            format!("--data-dir={}", ds("etcd")),
-            format!("--name=o2dms"),
-            format!("--listen-client-urls=http://127.0.0.1:{}", p.etcd_client),
-            format!("--advertise-client-urls=http://127.0.0.1:{}", p.etcd_client),
-            format!("--listen-peer-urls=http://127.0.0.1:{}", p.etcd_peer),
-            format!(
-                "--initial-advertise-peer-urls=http://127.0.0.1:{}",
-                p.etcd_peer
-            ),
-            format!("--initial-cluster=o2dms=http://127.0.0.1:{}", p.etcd_peer),
-            "--unsafe-no-fsync=true".to_string(),
-        ];
-        self.spawn("etcd", &b.etcd, &etcd_args)?;
+        self.mark(t0, "certificates and kubeconfig written");
 
         let mut api_args = vec![
             format!("--etcd-servers=http://127.0.0.1:{}", p.etcd_client),
@@ -278,14 +308,24 @@ impl LocalCluster {
             api_args.push("--insecure-port=0".to_string());
         }
         self.spawn("kube-apiserver", &b.kube_apiserver, &api_args)?;
+        self.mark(t0, "kube-apiserver spawned");
 
+        // Both use the admin kubeconfig and serve /healthz over TLS with a certificate
+        // from the cluster's CA (instead of generating a self-signed RSA one at start;
+        // the RSA keys of their loopback certificate are not configurable). Their client
+        // rate limits are raised from 20 QPS / burst 30: at start-up the
+        // controller-manager's discovery (one request per API group version, several
+        // times) would otherwise queue behind the limiter for about a second.
         let mut cm_args = vec![
             format!("--kubeconfig={kc}"),
             format!("--authentication-kubeconfig={kc}"),
             format!("--authorization-kubeconfig={kc}"),
             "--bind-address=127.0.0.1".to_string(),
             format!("--secure-port={}", p.controller_manager),
-            format!("--cert-dir={}", ds("certs/controller-manager")),
+            format!("--tls-cert-file={}", cm_crt.display()),
+            format!("--tls-private-key-file={}", cm_key.display()),
+            format!("--kube-api-qps={COMPONENT_QPS}"),
+            format!("--kube-api-burst={COMPONENT_BURST}"),
             format!("--service-account-private-key-file={}", sa_key.display()),
             format!("--root-ca-file={}", ca.display()),
             "--use-service-account-credentials=false".to_string(),
@@ -299,7 +339,10 @@ impl LocalCluster {
             format!("--authorization-kubeconfig={kc}"),
             "--bind-address=127.0.0.1".to_string(),
             format!("--secure-port={}", p.scheduler),
-            format!("--cert-dir={}", ds("certs/scheduler")),
+            format!("--tls-cert-file={}", sched_crt.display()),
+            format!("--tls-private-key-file={}", sched_key.display()),
+            format!("--kube-api-qps={COMPONENT_QPS}"),
+            format!("--kube-api-burst={COMPONENT_BURST}"),
             "--leader-elect=false".to_string(),
         ];
         if legacy {
@@ -311,15 +354,28 @@ impl LocalCluster {
         // The client: same kubeconfig as every other user.
         self.client = client_from_kubeconfig(&self.kubeconfig_path, None).await?;
 
-        self.wait_apiserver_ready(deadline).await?;
-        // Both retry until the apiserver answers, but starting them once it is ready
-        // keeps their logs free of connection errors.
+        // The apiserver answers requests (with /readyz still failing) about a second
+        // before it is ready: its bootstrap hooks (RBAC roles, priority classes) first
+        // wait a fixed second. The scheduler only needs to list and watch, so it starts
+        // now and has its caches filled well before the cluster is handed out.
+        self.wait_apiserver(deadline, false).await?;
+        self.mark(t0, "kube-apiserver serving");
+        self.spawn("kube-scheduler", &b.kube_scheduler, &sched_args)?;
+        self.mark(t0, "kube-scheduler spawned");
+
+        // The controller-manager checks the apiserver's /healthz once a second (exiting
+        // after ten failed seconds), after generating its loopback RSA keys (≈0.5 s).
+        // Started while the apiserver is not ready yet, its check lands on a one-second
+        // grid and, measured, gained nothing on average while sometimes losing a second;
+        // so it starts once the apiserver is ready.
+        self.wait_apiserver(deadline, true).await?;
+        self.mark(t0, "kube-apiserver /readyz ok");
         self.spawn(
             "kube-controller-manager",
             &b.kube_controller_manager,
             &cm_args,
         )?;
-        self.spawn("kube-scheduler", &b.kube_scheduler, &sched_args)?;
+        self.mark(t0, "kube-controller-manager spawned");
         self.version = self.client.apiserver_version().await?;
 
         if options.kubelet {
@@ -333,10 +389,30 @@ impl LocalCluster {
             .await?;
             self.ports.kubelet_log = handle.log_port();
             self.kubelet = Some(handle);
-            self.wait_node_ready(deadline).await?;
+            self.mark(t0, "kubelet simulator started");
         }
-        self.wait_default_service_account(deadline).await?;
+        self.wait_components(t0, deadline, options.kubelet, &c.ca_cert_pem)
+            .await?;
         Ok(())
+    }
+
+    fn mark(&mut self, t0: Instant, name: &str) {
+        let at = t0.elapsed();
+        tracing::debug!(
+            phase = name,
+            ms = at.as_millis() as u64,
+            "local cluster start"
+        );
+        self.phases.push(StartPhase {
+            name: name.to_string(),
+            at,
+        });
+    }
+
+    /// The steps of the start that succeeded, in order, each with the time from the
+    /// beginning of that attempt (after provisioning) to its end.
+    pub fn start_phases(&self) -> &[StartPhase] {
+        &self.phases
     }
 
     fn spawn(&mut self, name: &str, binary: &Path, args: &[String]) -> Result<()> {
@@ -369,7 +445,9 @@ impl LocalCluster {
         }
     }
 
-    async fn wait_apiserver_ready(&mut self, deadline: Instant) -> Result<()> {
+    /// Waits until the apiserver answers `/readyz` at all (`ready == false`: any HTTP
+    /// status, it is serving) or answers `ok` (`ready == true`).
+    async fn wait_apiserver(&mut self, deadline: Instant, ready: bool) -> Result<()> {
         let started = Instant::now();
         loop {
             self.check_processes()?;
@@ -378,58 +456,80 @@ impl LocalCluster {
                 .map_err(|e| ClusterError::Config(e.to_string()))?;
             let attempt =
                 tokio::time::timeout(Duration::from_secs(2), self.client.request_text(req)).await;
-            if let Ok(Ok(body)) = attempt {
-                if body.trim() == "ok" {
-                    return Ok(());
-                }
+            match attempt {
+                Ok(Ok(body)) if !ready || body.trim() == "ok" => return Ok(()),
+                Ok(Err(kube::Error::Api(_))) if !ready => return Ok(()),
+                _ => {}
             }
             if Instant::now() > deadline {
-                return Err(self.timeout("kube-apiserver /readyz", started));
+                let what = if ready {
+                    "kube-apiserver /readyz"
+                } else {
+                    "kube-apiserver serving"
+                };
+                return Err(self.timeout(what, started));
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(POLL_INTERVAL).await;
         }
     }
 
-    async fn wait_node_ready(&mut self, deadline: Instant) -> Result<()> {
+    /// Waits, all at once, for what makes the cluster usable: the node Ready (when the
+    /// kubelet simulator runs), the `default` service account in `default` (pods are
+    /// admitted only once it exists and, before 1.24, has its token secret), and
+    /// `/healthz` of the controller-manager and the scheduler (verified TLS).
+    async fn wait_components(
+        &mut self,
+        t0: Instant,
+        deadline: Instant,
+        node: bool,
+        ca_pem: &str,
+    ) -> Result<()> {
         let started = Instant::now();
         let nodes: Api<Node> = Api::all(self.client.clone());
-        loop {
-            self.check_processes()?;
-            if let Ok(Some(node)) = nodes.get_opt(&self.node_name).await {
-                let ready = node
-                    .status
-                    .and_then(|s| s.conditions)
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|c| c.type_ == "Ready" && c.status == "True");
-                if ready {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                return Err(self.timeout(&format!("node {} Ready", self.node_name), started));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Pods are admitted only once the namespace's `default` service account exists (and,
-    /// before 1.24, has its token secret): wait for it in `default`.
-    async fn wait_default_service_account(&mut self, deadline: Instant) -> Result<()> {
-        let started = Instant::now();
         let sas: Api<ServiceAccount> = Api::namespaced(self.client.clone(), "default");
         let legacy = self.binaries.minor_version().is_some_and(|m| m < 24);
+        let cm = component_client(self.ports.controller_manager, ca_pem)?;
+        let sched = component_client(self.ports.scheduler, ca_pem)?;
+        let mut node_ready = !node;
+        let mut sa_ready = false;
+        let mut cm_healthy = false;
+        let mut sched_healthy = false;
         loop {
             self.check_processes()?;
-            if let Ok(Some(sa)) = sas.get_opt("default").await {
-                if !legacy || sa.secrets.is_some_and(|s| !s.is_empty()) {
-                    return Ok(());
+            let (n, sa, c, s) = tokio::join!(
+                async { node_ready || node_is_ready(&nodes, &self.node_name).await },
+                async { sa_ready || default_sa_ready(&sas, legacy).await },
+                async { cm_healthy || healthz_ok(&cm).await },
+                async { sched_healthy || healthz_ok(&sched).await },
+            );
+            for (was, now, name) in [
+                (&mut node_ready, n, "node Ready"),
+                (&mut sa_ready, sa, "service account default/default ready"),
+                (&mut cm_healthy, c, "kube-controller-manager /healthz ok"),
+                (&mut sched_healthy, s, "kube-scheduler /healthz ok"),
+            ] {
+                if now && !*was {
+                    *was = true;
+                    self.mark(t0, name);
                 }
             }
-            if Instant::now() > deadline {
-                return Err(self.timeout("service account default/default", started));
+            if node_ready && sa_ready && cm_healthy && sched_healthy {
+                return Ok(());
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            if Instant::now() > deadline {
+                let missing: Vec<&str> = [
+                    (node_ready, "node Ready"),
+                    (sa_ready, "service account default/default"),
+                    (cm_healthy, "kube-controller-manager /healthz"),
+                    (sched_healthy, "kube-scheduler /healthz"),
+                ]
+                .into_iter()
+                .filter(|(ok, _)| !ok)
+                .map(|(_, what)| what)
+                .collect();
+                return Err(self.timeout(&missing.join(", "), started));
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
         }
     }
 
@@ -490,7 +590,7 @@ impl LocalCluster {
     }
 
     /// Process ids of the components, in start order (etcd, kube-apiserver,
-    /// kube-controller-manager, kube-scheduler).
+    /// kube-scheduler, kube-controller-manager).
     pub fn pids(&self) -> Vec<(String, u32)> {
         self.processes
             .iter()
@@ -527,6 +627,58 @@ impl Drop for LocalCluster {
     fn drop(&mut self) {
         self.stop_sync();
     }
+}
+
+/// How often start-up conditions are checked (each check is one loopback request).
+const POLL_INTERVAL: Duration = Duration::from_millis(25);
+
+/// `--kube-api-qps` of the controller-manager and the scheduler (default 20).
+const COMPONENT_QPS: u32 = 100;
+
+/// `--kube-api-burst` of the controller-manager and the scheduler (default 30).
+const COMPONENT_BURST: u32 = 200;
+
+async fn node_is_ready(nodes: &Api<Node>, name: &str) -> bool {
+    match nodes.get_opt(name).await {
+        Ok(Some(node)) => node
+            .status
+            .and_then(|s| s.conditions)
+            .unwrap_or_default()
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "True"),
+        _ => false,
+    }
+}
+
+async fn default_sa_ready(sas: &Api<ServiceAccount>, legacy: bool) -> bool {
+    match sas.get_opt("default").await {
+        Ok(Some(sa)) => !legacy || sa.secrets.is_some_and(|s| !s.is_empty()),
+        _ => false,
+    }
+}
+
+/// An anonymous client for a component's own HTTPS endpoint on 127.0.0.1, verifying its
+/// certificate against the cluster's CA.
+fn component_client(port: u16, ca_pem: &str) -> Result<Client> {
+    let uri = format!("https://127.0.0.1:{port}")
+        .parse()
+        .map_err(|e| ClusterError::Config(format!("{e}")))?;
+    let mut config = kube::Config::new(uri);
+    config.root_cert = Some(vec![certs::pem_to_der(ca_pem)?]);
+    config.connect_timeout = Some(Duration::from_secs(1));
+    config.read_timeout = Some(Duration::from_secs(1));
+    Ok(Client::try_from(config)?)
+}
+
+/// Whether `/healthz` answers `ok` (the path is always allowed, no credentials needed).
+async fn healthz_ok(client: &Client) -> bool {
+    let Ok(req) = http::Request::get("/healthz").body(Vec::new()) else {
+        return false;
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), client.request_text(req)).await,
+        Ok(Ok(body)) if body.trim() == "ok"
+    )
 }
 
 /// Whether a start failed because a port was taken between picking and binding it.

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, PostParams};
 use o2dms_cluster::{process_alive, tools, LocalCluster, LocalClusterOptions};
 
@@ -63,6 +63,48 @@ async fn wait_available(client: kube::Client, name: &str, replicas: i32, bound: 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deployment_becomes_available() {
     let cluster = start().await;
+    // Usable the moment start returns: a pod using the default service account is
+    // admitted at once (no retry), and is scheduled and runs.
+    let pods: Api<Pod> = Api::namespaced(cluster.client(), "default");
+    let pod: Pod = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "first"},
+        "spec": {"containers": [{"name": "main", "image": "registry.k8s.io/pause:3.9"}]}
+    }))
+    .expect("valid pod");
+    let created = pods
+        .create(&PostParams::default(), &pod)
+        .await
+        .expect("a pod is admitted as soon as start returns");
+    assert_eq!(
+        created.spec.and_then(|s| s.service_account_name).as_deref(),
+        Some("default")
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let p = pods.get("first").await.expect("get pod");
+        if p.status.and_then(|s| s.phase).as_deref() == Some("Running") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pod first not Running within 30s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let phases = cluster.start_phases();
+    assert!(phases.windows(2).all(|w| w[0].at <= w[1].at), "{phases:?}");
+    for step in [
+        "kube-apiserver /readyz ok",
+        "node Ready",
+        "service account default/default ready",
+    ] {
+        assert!(
+            phases.iter().any(|p| p.name == step),
+            "{step} missing: {phases:?}"
+        );
+    }
     let version = cluster.server_version().clone();
     assert!(version.git_version.starts_with('v'), "{version:?}");
     let nodes: Api<Node> = Api::all(cluster.client());
