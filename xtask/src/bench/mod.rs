@@ -85,10 +85,43 @@ pub struct BenchArgs {
     /// Put the results table into docs/performance.md.
     #[arg(long)]
     write_docs: bool,
+    /// Measure this (debug) build as it is instead of re-running in a release build;
+    /// the figures then say little (for smoke runs).
+    #[arg(long)]
+    debug_build: bool,
+}
+
+/// A debug build of the adapter decodes records several times slower than a release
+/// build, so a debug xtask re-runs itself as a release build (`cargo run --release`).
+fn rerun_as_release() -> anyhow::Result<()> {
+    eprintln!(
+        "bench: running a release build of xtask (cargo run --release; --debug-build skips this)"
+    );
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--",
+            "bench",
+        ])
+        .args(std::env::args_os().skip(2))
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("the release build of the bench failed ({status})");
+    }
+    Ok(())
 }
 
 /// Runs `cargo xtask bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) && !args.debug_build {
+        return rerun_as_release();
+    }
     if args.releases == 0 || args.releases > 1000 || args.large_releases > 10_000 {
         bail!("--releases must be 1..=1000 and --large-releases at most 10000");
     }
