@@ -124,6 +124,13 @@ async fn serve(dir: &Path) -> Result<()> {
         state.server,
         state.kubeconfig.display()
     );
+    for phase in cluster.start_phases() {
+        eprintln!(
+            "o2dms-local-cluster: {:7.3} s  {}",
+            phase.at.as_secs_f64(),
+            phase.name
+        );
+    }
     let mut watchdog = tokio::time::interval(Duration::from_secs(2));
     let failure = loop {
         tokio::select! {
@@ -205,7 +212,7 @@ pub fn spawn_detached(
                 seconds: timeout.as_secs_f64(),
             });
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(25));
     }
 }
 

@@ -314,10 +314,14 @@ impl Provisioner {
         ));
         let etcd = self.etcd(None)?;
         self.locked(|| {
-            if ControlPlaneBinaries::from_dir(&bin_dir).is_err() {
-                kubernetes::build_control_plane(self, &bin_dir)?;
-            }
-            let mut b = ControlPlaneBinaries::from_dir(&bin_dir)?;
+            // Each look runs `kube-apiserver --version` (≈70 ms): look once when cached.
+            let mut b = match ControlPlaneBinaries::from_dir(&bin_dir) {
+                Ok(b) => b,
+                Err(_) => {
+                    kubernetes::build_control_plane(self, &bin_dir)?;
+                    ControlPlaneBinaries::from_dir(&bin_dir)?
+                }
+            };
             b.etcd = etcd;
             Ok(b)
         })
