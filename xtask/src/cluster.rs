@@ -113,6 +113,7 @@ fn up(name: &str, helm_dir: Option<&Path>, timeout: Duration) -> anyhow::Result<
             return Ok(());
         }
     }
+    let started = std::time::Instant::now();
     // Provision in the foreground, so progress shows here.
     let provisioner = Provisioner::new(ProvisionOptions::default());
     let cp = provisioner
@@ -136,7 +137,8 @@ fn up(name: &str, helm_dir: Option<&Path>, timeout: Duration) -> anyhow::Result<
         link_tools(&provisioner, h)?;
     }
     eprintln!(
-        "cluster {name} is up: {} at {} (pid {}; log {})",
+        "cluster {name} is up in {:.1} s: {} at {} (pid {}; log {}, with the time of each start step)",
+        started.elapsed().as_secs_f64(),
         state.server_version,
         state.server,
         state.pid,
