@@ -1368,6 +1368,26 @@ impl DmsAdapter for HelmAdapter {
 
     async fn deployment_status(&self, id: &DeploymentId) -> Result<StatusDetail> {
         id.validate()?;
+        // The record cached for the revision the index names tells which workloads to
+        // read: read them while that revision is confirmed (one round trip, not two).
+        if let Some(index) = self.live_index().await {
+            if let Some(known) = index.latest_of(&id.namespace, &id.name) {
+                if let Some(cached) = self.records.get(&known) {
+                    let (confirmed, live) =
+                        futures::join!(self.confirmed(&known), self.live_workloads(&cached));
+                    if let Some((rv, _)) = confirmed {
+                        if rv.is_some() && rv == known.resource_version {
+                            let r = &cached.release;
+                            return Ok(workloads::detail(
+                                r.info.status.live_status(),
+                                &r.info.description,
+                                &live?,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
         let current = self.current(id).await?;
         let live = self.live_workloads(&current).await?;
         Ok(workloads::detail(
