@@ -43,6 +43,26 @@ impl Stats {
     }
 }
 
+/// The median of `a[i] / b[i]` over the pairs; `None` without pairs.
+pub fn paired_median_ratio(a: &[Duration], b: &[Duration]) -> Option<f64> {
+    let mut r: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .filter(|(_, y)| !y.is_zero())
+        .map(|(x, y)| x.as_secs_f64() / y.as_secs_f64())
+        .collect();
+    if r.is_empty() {
+        return None;
+    }
+    r.sort_by(f64::total_cmp);
+    let n = r.len();
+    Some(if n % 2 == 1 {
+        r[n / 2]
+    } else {
+        (r[n / 2 - 1] + r[n / 2]) / 2.0
+    })
+}
+
 /// Runs `op` `warmup` times untimed, then `samples` times timed; `op` gets the sample's
 /// index (warm-up runs count from 0 too). The first error ends the run.
 pub async fn sample<F, Fut, T, E>(
@@ -107,6 +127,16 @@ mod tests {
         let s = Stats::of(&ms(&[7])).unwrap();
         assert_eq!((s.median_ms, s.p90_ms), (7.0, 7.0));
         assert!(Stats::of(&[]).is_none());
+    }
+
+    #[test]
+    fn paired_ratios() {
+        let r = paired_median_ratio(&ms(&[110, 300, 90]), &ms(&[100, 100, 100])).unwrap();
+        assert!((r - 1.1).abs() < 1e-9, "{r}");
+        let r = paired_median_ratio(&ms(&[2, 4]), &ms(&[1, 1])).unwrap();
+        assert!((r - 3.0).abs() < 1e-9, "{r}");
+        assert!(paired_median_ratio(&[], &[]).is_none());
+        assert!(paired_median_ratio(&ms(&[1]), &ms(&[0])).is_none());
     }
 
     #[tokio::test]

@@ -39,7 +39,7 @@ use o2dms_core::{
 use o2dms_helm::HelmAdapter;
 
 use helm_cli::{flag_path, json_array_len, HelmCli};
-use measure::{load_average, sample, timed, Stats};
+use measure::{load_average, paired_median_ratio, sample, timed, Stats};
 use report::{Results, Row, Target};
 
 /// `cargo xtask bench`
@@ -447,6 +447,7 @@ impl<'a> Bench<'a> {
                     } else {
                         Target::SlowerAtMost(0.05)
                     },
+                    paired_ratio: paired_median_ratio(dms.get(step)?, raw.get(step)?),
                 })
             })
             .collect())
@@ -573,6 +574,7 @@ impl<'a> Bench<'a> {
                 cli_command: Some(cmd.to_owned()),
                 cli: Some(stats(cli)),
                 target: Target::FasterBy(20.0),
+                paired_ratio: None,
             });
         }
         Ok(rows)
@@ -641,6 +643,7 @@ impl<'a> Bench<'a> {
                 cli_command: Some(format!("helm list -o json --max={limit}")),
                 cli: Stats::of(&cli),
                 target: Target::UnderMs(100.0),
+                paired_ratio: None,
             });
         }
         Ok(rows)

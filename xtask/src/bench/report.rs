@@ -38,6 +38,9 @@ pub struct Row {
     pub cli: Option<Stats>,
     /// The target.
     pub target: Target,
+    /// For interleaved runs: the median over pairs of adapter time / CLI time. Each pair
+    /// ran back to back, so this ratio is far less noisy than the ratio of medians.
+    pub paired_ratio: Option<f64>,
 }
 
 impl Row {
@@ -47,11 +50,17 @@ impl Row {
         (self.adapter.median_ms > 0.0).then(|| cli.median_ms / self.adapter.median_ms)
     }
 
+    /// adapter / CLI: the paired ratio when there is one, else the ratio of medians.
+    pub fn slowdown(&self) -> Option<f64> {
+        self.paired_ratio
+            .or_else(|| self.speedup().map(|s| 1.0 / s))
+    }
+
     /// Whether the target is met; `None` when there is none (or nothing to compare).
     pub fn met(&self) -> Option<bool> {
         match self.target {
             Target::FasterBy(x) => self.speedup().map(|s| s >= x),
-            Target::SlowerAtMost(f) => self.speedup().map(|s| 1.0 / s <= 1.0 + f),
+            Target::SlowerAtMost(f) => self.slowdown().map(|r| r <= 1.0 + f),
             Target::UnderMs(ms) => Some(self.adapter.median_ms < ms),
             Target::None => None,
         }
@@ -59,7 +68,16 @@ impl Row {
 
     fn ratio_text(&self) -> String {
         match (self.target, self.speedup()) {
-            (Target::SlowerAtMost(_), Some(s)) => format!("{:+.1} %", (1.0 / s - 1.0) * 100.0),
+            (Target::SlowerAtMost(_), Some(_)) => {
+                let medians = self.speedup().map_or(0.0, |s| (1.0 / s - 1.0) * 100.0);
+                match self.paired_ratio {
+                    Some(p) => format!(
+                        "{:+.1} % paired ({medians:+.1} % of medians)",
+                        (p - 1.0) * 100.0
+                    ),
+                    None => format!("{medians:+.1} %"),
+                }
+            }
             (_, Some(s)) => format!("{s:.1}× faster"),
             (_, None) => "–".to_owned(),
         }
@@ -202,6 +220,7 @@ mod tests {
             cli_command: cli.map(|_| "helm status -o json".into()),
             cli: cli.map(stats),
             target,
+            paired_ratio: None,
         }
     }
 
@@ -223,6 +242,15 @@ mod tests {
             row(1060.0, Some(1000.0), Target::SlowerAtMost(0.05)).met(),
             Some(false)
         );
+        // a paired ratio, when present, decides a slowdown target
+        let mut paired = row(1100.0, Some(1000.0), Target::SlowerAtMost(0.05));
+        paired.paired_ratio = Some(1.02);
+        assert_eq!(paired.met(), Some(true));
+        assert!(paired
+            .ratio_text()
+            .starts_with("+2.0 % paired (+10.0 % of medians)"));
+        paired.paired_ratio = Some(1.06);
+        assert_eq!(paired.met(), Some(false));
         assert_eq!(row(99.0, None, Target::UnderMs(100.0)).met(), Some(true));
         assert_eq!(row(101.0, None, Target::UnderMs(100.0)).met(), Some(false));
         assert_eq!(row(1.0, None, Target::None).met(), None);
