@@ -35,6 +35,7 @@ pub(crate) mod caps {
     pub const TIMEOUTS: &[&str] = &["deployment_lifecycle", "timeouts"];
     pub const TIMEOUTS_STATUS: &[&str] = &["deployment_lifecycle", "timeouts", "status_detail"];
     pub const PACKAGES: &[&str] = &["package_management"];
+    pub const PACKAGES_LIFECYCLE: &[&str] = &["package_management", "deployment_lifecycle"];
     pub const UPLOAD: &[&str] = &["package_management", "package_upload"];
     pub const UPLOAD_LIFECYCLE: &[&str] = &[
         "package_management",

@@ -10,7 +10,7 @@ use super::caps;
 use crate::body;
 use crate::check::{ensure_eq, Failure, ResultExt};
 use crate::context::Context;
-use crate::fixtures::{hostile_archive, tiny_chart, Hostile};
+use crate::fixtures::{hostile_archive, tiny_chart, Fixture, Hostile};
 use crate::scenario::{Flag, Profile, Scenario, ScenarioResult};
 
 pub(super) fn scenarios() -> Vec<Scenario> {
@@ -51,6 +51,24 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             body!(delete_in_use),
         )
         .requires(caps::UPLOAD_LIFECYCLE),
+        Scenario::new(
+            "packages.fixtures_listed_and_get",
+            "the run's fixture packages of chart `web` (1.x and 2.0.0) are listed under that name in version order, and get returns what list returned",
+            body!(fixtures_listed_and_get),
+        )
+        .requires(caps::PACKAGES),
+        Scenario::new(
+            "packages.list_one_per_page",
+            "listing chart `web` one package per page, following continue tokens, returns the ids of a single page, in order, each once",
+            body!(list_one_per_page),
+        )
+        .requires(caps::PACKAGES),
+        Scenario::new(
+            "packages.listed_id_installs",
+            "the id list returns for a fixture package is accepted by create, and the deployment reports that id",
+            body!(listed_id_installs),
+        )
+        .requires(caps::PACKAGES_LIFECYCLE),
         Scenario::new(
             "packages.get_missing_is_not_found",
             "get of a package that does not exist is NotFound",
@@ -108,14 +126,8 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 }
 
 async fn listed(a: &dyn DmsAdapter, name: &str) -> Result<Vec<PackageId>, Failure> {
-    let filter = PackageFilter {
-        name: Some(name.to_owned()),
-        page: PageRequest::first(o2dms_core::MAX_PAGE_SIZE),
-    };
-    Ok(a.list_packages(&filter)
-        .await
-        .step(&format!("list_packages named {name}"))?
-        .items
+    Ok(listed_packages(a, name)
+        .await?
         .into_iter()
         .map(|p| p.id)
         .collect())
@@ -233,6 +245,102 @@ async fn delete_in_use(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     a.delete_package(&p.id, DeletePackageOptions::default())
         .await
         .step("delete_package once no deployment uses it")
+}
+
+/// Packages of chart `name` in one page, as list returns them.
+async fn listed_packages(
+    a: &dyn DmsAdapter,
+    name: &str,
+) -> Result<Vec<o2dms_core::Package>, Failure> {
+    let filter = PackageFilter {
+        name: Some(name.to_owned()),
+        page: PageRequest::first(o2dms_core::MAX_PAGE_SIZE),
+    };
+    Ok(a.list_packages(&filter)
+        .await
+        .step(&format!("list_packages named {name}"))?
+        .items)
+}
+
+async fn fixtures_listed_and_get(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let (v1, v2) = (cx.package(Fixture::Web)?, cx.package(Fixture::WebV2)?);
+    let listed = listed_packages(a, "web").await?;
+    let ids: Vec<&PackageId> = listed.iter().map(|p| &p.id).collect();
+    // The adapter may hold other versions of `web`; the two fixtures must be there, in
+    // version order.
+    match (
+        ids.iter().position(|i| **i == v1),
+        ids.iter().position(|i| **i == v2),
+    ) {
+        (Some(i), Some(j)) if i < j => {}
+        _ => {
+            return Err(Failure::mismatch(
+                format!("`{v1}` then `{v2}` listed under chart `web`"),
+                format!("listed {ids:?}"),
+            ))
+        }
+    }
+    for p in listed.iter().filter(|p| p.id == v1 || p.id == v2) {
+        ensure_eq("listed: chart name", &"web".to_owned(), &p.name)?;
+        let got = a
+            .get_package(&p.id)
+            .await
+            .step(&format!("get_package of listed `{}`", p.id))?;
+        ensure_eq(
+            "get: (id, name, version, source, digest)",
+            &(&p.id, &p.name, &p.version, &p.source, &p.digest),
+            &(&got.id, &got.name, &got.version, &got.source, &got.digest),
+        )?;
+    }
+    Ok(())
+}
+
+async fn list_one_per_page(a: &dyn DmsAdapter, _cx: &Context) -> ScenarioResult {
+    let whole = listed(a, "web").await?;
+    let mut filter = PackageFilter {
+        name: Some("web".to_owned()),
+        page: PageRequest::first(1),
+    };
+    let mut walked = Vec::new();
+    // One page per package, plus one: a token chain longer than that never ends.
+    for _ in 0..=whole.len() {
+        let page = a
+            .list_packages(&filter)
+            .await
+            .step("list_packages named web, limit 1")?;
+        if page.items.len() > 1 {
+            return Err(Failure::mismatch(
+                "at most 1 package per page with limit 1",
+                format!("{} packages", page.items.len()),
+            ));
+        }
+        walked.extend(page.items.into_iter().map(|p| p.id));
+        match page.continue_token {
+            Some(t) => filter.page.continue_token = Some(t),
+            None => return ensure_eq("ids walked one per page", &whole, &walked),
+        }
+    }
+    Err(Failure::mismatch(
+        format!("the last of {} pages without a continue token", whole.len()),
+        "continue tokens that do not end",
+    ))
+}
+
+async fn listed_id_installs(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let listed = listed_packages(a, "web").await?;
+    let want = cx.package(Fixture::Web)?;
+    let id = listed
+        .into_iter()
+        .map(|p| p.id)
+        .find(|i| *i == want)
+        .ok_or_else(|| Failure::mismatch(format!("`{want}` listed"), "not listed"))?;
+    let d = cx
+        .create(a, CreateDeployment::new(cx.id("listed"), id.clone()))
+        .await
+        .step("create_deployment from the listed id")?;
+    ensure_eq("create: package", &id, &d.package)?;
+    let g = a.get_deployment(&d.id).await.step("get_deployment")?;
+    ensure_eq("get: package", &id, &g.package)
 }
 
 async fn get_missing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
