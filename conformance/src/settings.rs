@@ -26,7 +26,8 @@ impl Default for ClusterInfo {
 /// How a run behaves. Every field has a default (see [`Settings::default`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    /// Scenarios run at once. Default 4.
+    /// Scenarios run at once. Default 8: most of a scenario against a real cluster is
+    /// waiting (Helm 3 polls readiness every 2 s), so more run at once than there are cores.
     pub concurrency: usize,
     /// Time limit of one scenario (body, not cleanup). Default 120 s.
     pub scenario_timeout: Duration,
@@ -68,7 +69,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            concurrency: 4,
+            concurrency: 8,
             scenario_timeout: Duration::from_secs(120),
             slow_scenario_timeout: Duration::from_secs(600),
             cleanup_timeout: Duration::from_secs(120),

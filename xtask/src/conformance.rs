@@ -92,7 +92,7 @@ pub struct ConformanceArgs {
     /// Skip scenarios matching this glob (repeatable).
     #[arg(long)]
     pub skip: Vec<String>,
-    /// Scenarios run at once (default 4; 8 for the mock).
+    /// Scenarios run at once (default 8).
     #[arg(long)]
     pub concurrency: Option<usize>,
     /// Time limit of one scenario in seconds (default 120; slow scenarios 600).
