@@ -22,8 +22,14 @@ async fn four_tasks_never_corrupt_history() {
     ))
     .await
     .unwrap();
-    // Revisions made on the shared deployment by successful writes (create counts 1).
-    let made = Arc::new(AtomicU32::new(1));
+    // A second revision up front: a rollback to "the previous one" must always have one
+    // (on revision 1 alone it is rightly NotFound, and which task writes first is a race).
+    mock.scale_deployment(&shared, ScaleRequest::to(1))
+        .await
+        .unwrap();
+    // Revisions made on the shared deployment by successful writes (create and the first
+    // scale count 2).
+    let made = Arc::new(AtomicU32::new(2));
 
     let mut tasks = Vec::new();
     for t in 0..4u32 {
