@@ -92,9 +92,9 @@ impl HelmConfig {
             }
         }
         if let Some(r) = &self.chart_repository {
-            if !(r.starts_with("https://") || r.starts_with("http://")) {
-                return Err(Error::invalid("chartRepository", "must be an http(s) URL"));
-            }
+            // The rule the repository store applies at connect: https, or plain http to a
+            // loopback host only.
+            o2dms_store::HttpRepoStore::check_url(r, o2dms_store::PlainHttp::LoopbackOnly)?;
         }
         if self.helm_binary.as_os_str().is_empty() {
             return Err(Error::invalid("helmBinary", "must not be empty"));
@@ -210,5 +210,24 @@ mod tests {
             "chartRepository"
         );
         assert_eq!(field(HelmConfig::builder().context("")), "context");
+        // plain HTTP only on loopback, as the repository store will insist at connect
+        assert_eq!(
+            field(HelmConfig::builder().chart_repository("http://charts.example.com/")),
+            "chartRepository"
+        );
+        assert_eq!(
+            field(HelmConfig::builder().chart_repository("not a url")),
+            "chartRepository"
+        );
+        for ok in [
+            "https://charts.example.com/stable",
+            "http://127.0.0.1:8080/",
+            "http://localhost/",
+        ] {
+            assert!(
+                HelmConfig::builder().chart_repository(ok).build().is_ok(),
+                "{ok}"
+            );
+        }
     }
 }

@@ -65,13 +65,25 @@ pub struct HttpRepoStore {
 }
 
 impl HttpRepoStore {
+    /// Checks a repository URL as [`new`](Self::new) does, without building a store: a
+    /// URL, `https`, or plain `http` where `plain_http` allows it. Errors name
+    /// `chartRepository`.
+    pub fn check_url(url: &str, plain_http: crate::PlainHttp) -> Result<()> {
+        Self::parse_url(url, plain_http).map(drop)
+    }
+
+    fn parse_url(url: &str, plain_http: crate::PlainHttp) -> Result<Url> {
+        let base = Url::parse(url)
+            .map_err(|e| Error::invalid("chartRepository", format!("`{url}` is not a URL: {e}")))?;
+        transport::check_scheme("chartRepository", &base, plain_http)?;
+        Ok(base)
+    }
+
     /// A store over the repository at `url` (its `index.yaml` is `<url>/index.yaml`).
     /// Plain `http://` is accepted for loopback hosts, or anywhere with
     /// [`PlainHttp::Always`](crate::PlainHttp::Always).
     pub fn new(url: &str, options: HttpRepoOptions) -> Result<Self> {
-        let mut base = Url::parse(url)
-            .map_err(|e| Error::invalid("chartRepository", format!("`{url}` is not a URL: {e}")))?;
-        transport::check_scheme("chartRepository", &base, options.transport.plain_http)?;
+        let mut base = Self::parse_url(url, options.transport.plain_http)?;
         id::check_prefix("id_prefix", &options.id_prefix)?;
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
