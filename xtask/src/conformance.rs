@@ -196,7 +196,7 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
 
 /// Which helm binary `--helm` names: `3`, `4` (the default) or a path. Versions are
 /// provisioned (and cached) when missing.
-async fn helm_binary(helm: Option<&str>) -> anyhow::Result<PathBuf> {
+pub(crate) async fn helm_binary(helm: Option<&str>) -> anyhow::Result<PathBuf> {
     use o2dms_cluster::{HelmMajor, ProvisionOptions, Provisioner};
     let major = match helm {
         None | Some("4") => HelmMajor::V4,

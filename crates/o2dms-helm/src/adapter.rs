@@ -626,49 +626,47 @@ impl HelmAdapter {
         }
     }
 
-    /// The metadata of every revision of `id` (empty: no release). From the index when
-    /// the newest revision it knows is confirmed at the resource version it saw (then it
-    /// has seen every earlier write to the release); otherwise one consistent list.
+    /// Every revision of `id` the index knows, ascending, with the newest one's record,
+    /// when the newest is confirmed (no newer one) at the very resource version the index
+    /// saw: then the index has seen every earlier write to the release's records. `None`
+    /// when the index is unusable, knows no revision, or is behind.
+    async fn caught_up_revisions(
+        &self,
+        id: &DeploymentId,
+    ) -> Option<(Vec<IndexedRevision>, Arc<StoredRelease>)> {
+        let index = self.live_index().await?;
+        let known = index.revisions_of(&id.namespace, &id.name);
+        let newest = known.last()?;
+        let (rv, record) = self.confirmed(newest).await?;
+        (rv.is_some() && rv == newest.resource_version).then_some((known, record))
+    }
+
+    /// The metadata of every revision of `id` (empty: no release): from the index when it
+    /// has caught up with the release, otherwise one consistent list.
     async fn release_metas(&self, id: &DeploymentId) -> Result<Vec<RevisionMeta>> {
-        if let Some(index) = self.live_index().await {
-            let known = index.revisions_of(&id.namespace, &id.name);
-            if let Some(newest) = known.last() {
-                if let Some((rv, _)) = self.confirmed(newest).await {
-                    if rv.is_some() && rv == newest.resource_version {
-                        return Ok(known.into_iter().map(|r| r.meta).collect());
-                    }
-                }
-            }
+        if let Some((known, _)) = self.caught_up_revisions(id).await {
+            return Ok(known.into_iter().map(|r| r.meta).collect());
         }
         self.reader
             .list_meta(Some(&id.namespace), Some(&id.name))
             .await
     }
 
-    /// Every revision of `id`, ascending. With the index, when the newest revision it
-    /// knows is confirmed (no newer one) at the very resource version the index saw, the
-    /// index has seen every earlier write to the release's records, so older revisions
-    /// come from the record cache; otherwise one consistent list.
+    /// Every revision of `id`, ascending: when the index has caught up with the release,
+    /// the older ones from the record cache; otherwise one consistent list.
     async fn revisions(&self, id: &DeploymentId) -> Result<Vec<StoredRelease>> {
-        if let Some(index) = self.live_index().await {
-            let known = index.revisions_of(&id.namespace, &id.name);
-            if let Some(newest) = known.last() {
-                if let Some((rv, record)) = self.confirmed(newest).await {
-                    if rv.is_some() && rv == newest.resource_version {
-                        let reads: Vec<_> = known[..known.len() - 1]
-                            .iter()
-                            .map(|r| self.records.read(&self.client, r))
-                            .collect();
-                        let older: Vec<Option<Arc<StoredRelease>>> =
-                            stream::iter(reads).buffered(16).try_collect().await?;
-                        if older.iter().all(Option::is_some) {
-                            let mut all: Vec<StoredRelease> =
-                                older.into_iter().flatten().map(|r| (*r).clone()).collect();
-                            all.push((*record).clone());
-                            return Ok(all);
-                        }
-                    }
-                }
+        if let Some((known, newest)) = self.caught_up_revisions(id).await {
+            let reads: Vec<_> = known[..known.len() - 1]
+                .iter()
+                .map(|r| self.records.read(&self.client, r))
+                .collect();
+            let older: Vec<Option<Arc<StoredRelease>>> =
+                stream::iter(reads).buffered(16).try_collect().await?;
+            if older.iter().all(Option::is_some) {
+                let mut all: Vec<StoredRelease> =
+                    older.into_iter().flatten().map(|r| (*r).clone()).collect();
+                all.push((*newest).clone());
+                return Ok(all);
             }
         }
         self.reader.all_revisions(id).await

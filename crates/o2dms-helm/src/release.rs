@@ -329,10 +329,10 @@ impl From<DecodeError> for Error {
 
 const GZIP_MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
 
-/// Decodes the `release` data of a release Secret (after Kubernetes' own base64 layer is
-/// removed): base64, then gunzip if the gzip magic `1f 8b 08` is present (very old
-/// records are plain), then JSON of either Helm version.
-pub fn decode_release(data: &[u8]) -> Result<Release, DecodeError> {
+/// The JSON inside the `release` data of a release Secret (after Kubernetes' own base64
+/// layer is removed): base64, then gunzip if the gzip magic `1f 8b 08` is present (very
+/// old records are plain), at most `MAX_RELEASE_JSON` bytes.
+pub fn release_json(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let text: Vec<u8> = data
         .iter()
         .copied()
@@ -341,22 +341,26 @@ pub fn decode_release(data: &[u8]) -> Result<Release, DecodeError> {
     let raw = base64::engine::general_purpose::STANDARD
         .decode(&text)
         .map_err(|e| DecodeError(format!("base64: {e}")))?;
-    let json = if raw.starts_with(&GZIP_MAGIC) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .take(MAX_RELEASE_JSON + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| DecodeError(format!("gzip: {e}")))?;
-        if out.len() as u64 > MAX_RELEASE_JSON {
-            return Err(DecodeError(format!(
-                "decompressed record exceeds {MAX_RELEASE_JSON} bytes"
-            )));
-        }
-        out
-    } else {
-        raw
-    };
-    serde_json::from_slice(&json).map_err(|e| DecodeError(format!("json: {e}")))
+    if !raw.starts_with(&GZIP_MAGIC) {
+        return Ok(raw);
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(raw.as_slice())
+        .take(MAX_RELEASE_JSON + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| DecodeError(format!("gzip: {e}")))?;
+    if out.len() as u64 > MAX_RELEASE_JSON {
+        return Err(DecodeError(format!(
+            "decompressed record exceeds {MAX_RELEASE_JSON} bytes"
+        )));
+    }
+    Ok(out)
+}
+
+/// Decodes the `release` data of a release Secret ([`release_json`]) as a release of
+/// either Helm version.
+pub fn decode_release(data: &[u8]) -> Result<Release, DecodeError> {
+    serde_json::from_slice(&release_json(data)?).map_err(|e| DecodeError(format!("json: {e}")))
 }
 
 /// Encodes a release JSON the way Helm stores it (base64 of gzip); for tests and tools.

@@ -65,14 +65,17 @@ impl HelmCli {
         Ok(out.stdout)
     }
 
+    /// Helm 3 `--wait`, Helm 4 `--wait=watcher`, as the adapter passes them.
+    fn wait_flag(&self) -> OsString {
+        match self.major {
+            HelmMajor::V3 => "--wait",
+            HelmMajor::V4 => "--wait=watcher",
+        }
+        .into()
+    }
+
     fn waiting(&self, args: &mut Vec<OsString>) {
-        args.push(
-            match self.major {
-                HelmMajor::V3 => "--wait",
-                HelmMajor::V4 => "--wait=watcher",
-            }
-            .into(),
-        );
+        args.push(self.wait_flag());
         args.push("--wait-for-jobs".into());
         args.push(format!("--timeout={}s", WRITE_TIMEOUT.as_secs()).into());
     }
@@ -116,14 +119,7 @@ impl HelmCli {
 
     /// `helm uninstall NAME --wait --timeout`: what the adapter's delete runs.
     pub fn uninstall_args(&self, name: &str) -> Vec<OsString> {
-        let mut args: Vec<OsString> = vec!["uninstall".into(), name.into()];
-        args.push(
-            match self.major {
-                HelmMajor::V3 => "--wait",
-                HelmMajor::V4 => "--wait=watcher",
-            }
-            .into(),
-        );
+        let mut args: Vec<OsString> = vec!["uninstall".into(), name.into(), self.wait_flag()];
         args.push(format!("--timeout={}s", WRITE_TIMEOUT.as_secs()).into());
         args
     }

@@ -152,22 +152,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn helm_binary(helm: Option<&str>) -> anyhow::Result<PathBuf> {
-    use o2dms_cluster::{ProvisionOptions, Provisioner};
-    let major = match helm {
-        None | Some("4") => o2dms_cluster::HelmMajor::V4,
-        Some("3") => o2dms_cluster::HelmMajor::V3,
-        Some(path) => return Ok(PathBuf::from(path)),
-    };
-    tokio::task::spawn_blocking(move || Provisioner::new(ProvisionOptions::default()).helm(major))
-        .await
-        .context("provisioning helm")?
-        .context("provisioning helm")
-}
-
 async fn run_on_cluster(args: &BenchArgs) -> anyhow::Result<Results> {
     use o2dms_cluster::ProviderSpec;
-    let bin = helm_binary(args.helm.as_deref()).await?;
+    let bin = crate::conformance::helm_binary(args.helm.as_deref()).await?;
     let spec = match &args.kubeconfig {
         Some(path) => ProviderSpec::Kubeconfig {
             path: Some(path.clone()),
@@ -191,7 +178,7 @@ async fn run_on_cluster(args: &BenchArgs) -> anyhow::Result<Results> {
             .map_err(|e| anyhow::anyhow!("connecting the helm adapter: {e}"))?;
         let version = adapter.helm_version().clone();
         let cli = HelmCli::new(bin.clone(), version.major, cluster.kubeconfig_path())?;
-        let bench = Bench::prepare(args, &client, adapter, cli, &namespaces).await?;
+        let bench = Bench::prepare(&client, adapter, cli, &namespaces).await?;
         let mut rows = Vec::new();
         if !args.skip_writes {
             rows.extend(bench.writes(args.write_cycles).await?);
@@ -310,13 +297,11 @@ fn values(json: serde_json::Value) -> Values {
 
 impl<'a> Bench<'a> {
     async fn prepare(
-        args: &BenchArgs,
         client: &Client,
         adapter: HelmAdapter,
         cli: HelmCli,
         ns: &'a Namespaces,
     ) -> anyhow::Result<Bench<'a>> {
-        let _ = args;
         ns.create(client).await?;
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/charts/web");
         let chart = o2dms_conformance::package_chart_dir(&dir)

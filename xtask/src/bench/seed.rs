@@ -6,16 +6,14 @@
 //! itself lists these releases (the bench checks that `helm list` counts them).
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 
 use anyhow::{bail, Context};
-use base64::Engine as _;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::ByteString;
 use kube::api::{ObjectMeta, PostParams};
 use kube::{Api, Client};
-use o2dms_helm::release::{encode_release_json, secret_name, RELEASE_DATA_KEY};
+use o2dms_helm::release::{encode_release_json, release_json, secret_name, RELEASE_DATA_KEY};
 
 /// A release record to clone: its JSON and its Secret's labels.
 pub struct Template {
@@ -82,17 +80,7 @@ impl Template {
 
 /// Helm's `release` data (base64 of gzip of JSON) as JSON.
 fn decode_json(data: &[u8]) -> anyhow::Result<serde_json::Value> {
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .context("release data is not base64")?;
-    let mut json = Vec::new();
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut json)
-            .context("release data is not gzip")?;
-    } else {
-        json = raw;
-    }
+    let json = release_json(data).map_err(|e| anyhow::anyhow!("{e}"))?;
     let v: serde_json::Value = serde_json::from_slice(&json).context("release data is not JSON")?;
     if !v.is_object() {
         bail!("release data is not a JSON object");
