@@ -4,7 +4,8 @@
 //! Where each tool comes from, in order:
 //! - kube-apiserver, kube-controller-manager, kube-scheduler: [`ProvisionOptions::kube_bin_dir`]
 //!   (or `O2DMS_KUBE_BIN_DIR`), then `KUBEBUILDER_ASSETS` if it holds all three, then the
-//!   cache, else built from Debian's `kubernetes` source package (Kubernetes 1.20.2).
+//!   cache, else built from Debian's `kubernetes` source package (Kubernetes 1.20.2, with
+//!   the one start-up change described in `source_patches.rs`).
 //! - etcd: [`ProvisionOptions::etcd`] (or `O2DMS_ETCD`), the kube binary directory,
 //!   `KUBEBUILDER_ASSETS`, `PATH`, else `apt-get install etcd-server`.
 //! - helm 3 / helm 4 / kubectl: explicit paths (or `O2DMS_HELM3`, `O2DMS_HELM4`,
@@ -15,6 +16,7 @@
 //! processes, CI jobs) wait for each other instead of colliding.
 
 mod kubernetes;
+pub mod source_patches;
 pub(crate) mod step;
 mod wheel;
 
@@ -118,6 +120,10 @@ pub struct ControlPlaneBinaries {
     pub kube_scheduler: PathBuf,
     /// What `kube-apiserver --version` reports, for example `v1.20.2`.
     pub kubernetes_version: String,
+    /// The level of the start-up changes these binaries were built with
+    /// ([`source_patches::PATCH_LEVEL`] for the ones this crate builds), read from
+    /// [`source_patches::PATCHES_FILE`] beside them; `None` for binaries built elsewhere.
+    pub source_patch_level: Option<String>,
 }
 
 impl ControlPlaneBinaries {
@@ -146,7 +152,14 @@ impl ControlPlaneBinaries {
             kube_controller_manager: dir.join("kube-controller-manager"),
             kube_scheduler: dir.join("kube-scheduler"),
             kubernetes_version,
+            source_patch_level: source_patches::patch_level_in(dir),
         })
+    }
+
+    /// Whether these binaries carry this crate's start-up changes, so the
+    /// controller-manager may start together with the apiserver.
+    pub fn has_start_patches(&self) -> bool {
+        self.source_patch_level.as_deref() == Some(source_patches::PATCH_LEVEL)
     }
 
     /// The minor version of Kubernetes (20 for v1.20.2), if it parses.
@@ -308,10 +321,10 @@ impl Provisioner {
                 );
             }
         }
-        let bin_dir = self.cache_dir.join("bin").join(format!(
-            "kubernetes-{}",
-            kubernetes::DEBIAN_KUBERNETES_VERSION
-        ));
+        let bin_dir = self
+            .cache_dir
+            .join("bin")
+            .join(kubernetes::cache_dir_name());
         let etcd = self.etcd(None)?;
         self.locked(|| {
             // Each look runs `kube-apiserver --version` (≈70 ms): look once when cached.
