@@ -206,7 +206,14 @@ fn provision(cache_dir: Option<PathBuf>, isolated: bool) -> anyhow::Result<()> {
     let p = Provisioner::new(options);
     let t = p.all().context("provisioning tools")?;
     let cp = &t.control_plane;
-    println!("kubernetes              {}", cp.kubernetes_version);
+    println!(
+        "kubernetes              {}{}",
+        cp.kubernetes_version,
+        match &cp.source_patch_level {
+            Some(level) => format!(" (start-up patches {level})"),
+            None => " (as built elsewhere: no start-up patches)".to_string(),
+        }
+    );
     println!("etcd                    {}", cp.etcd.display());
     println!("kube-apiserver          {}", cp.kube_apiserver.display());
     println!(
