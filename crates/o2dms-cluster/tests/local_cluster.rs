@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, PostParams};
-use o2dms_cluster::{process_alive, tools, LocalCluster, LocalClusterOptions};
+use o2dms_cluster::{
+    process_alive, tools, ControlPlaneBinaries, LocalCluster, LocalClusterOptions,
+};
 
 async fn start() -> LocalCluster {
     let binaries = tokio::task::spawn_blocking(|| tools().map(|t| t.control_plane.clone()))
@@ -105,6 +107,19 @@ async fn deployment_becomes_available() {
             "{step} missing: {phases:?}"
         );
     }
+    if cluster.binaries().has_start_patches() {
+        // Built here: the controller-manager starts with the apiserver and waits for it.
+        let at = |name: &str| {
+            phases
+                .iter()
+                .position(|p| p.name == name)
+                .unwrap_or_else(|| panic!("no phase {name}: {phases:?}"))
+        };
+        assert!(
+            at("kube-controller-manager spawned") < at("kube-apiserver serving"),
+            "{phases:?}"
+        );
+    }
     let version = cluster.server_version().clone();
     assert!(version.git_version.starts_with('v'), "{version:?}");
     bootstrap_done_and_current_apis_served(&cluster).await;
@@ -187,6 +202,54 @@ async fn bootstrap_done_and_current_apis_served(cluster: &LocalCluster) {
             );
         }
     }
+}
+
+/// Binaries without this crate's start-up changes (as from `KUBEBUILDER_ASSETS`): the
+/// controller-manager is started only once the apiserver is ready, and the cluster works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_binaries_start_the_controller_manager_after_readyz() {
+    let built = tokio::task::spawn_blocking(|| tools().map(|t| t.control_plane.clone()))
+        .await
+        .expect("provisioning task")
+        .expect("provision tools (run `cargo xtask cluster provision` first)");
+    // The same binaries, linked from a directory without o2dms-source-patches.txt.
+    let stock = tempfile::tempdir().expect("temp dir");
+    for bin in [
+        &built.kube_apiserver,
+        &built.kube_controller_manager,
+        &built.kube_scheduler,
+    ] {
+        std::os::unix::fs::symlink(bin, stock.path().join(bin.file_name().unwrap()))
+            .expect("link a binary");
+    }
+    let binaries = ControlPlaneBinaries::from_dir(stock.path()).expect("stock binaries");
+    assert_eq!(binaries.source_patch_level, None);
+    assert!(!binaries.has_start_patches());
+
+    let cluster = LocalCluster::start(LocalClusterOptions {
+        binaries: Some(binaries),
+        ..LocalClusterOptions::default()
+    })
+    .await
+    .expect("start with stock binaries");
+    let at = |name: &str| {
+        cluster
+            .start_phases()
+            .iter()
+            .position(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no phase {name}: {:?}", cluster.start_phases()))
+    };
+    assert!(
+        at("kube-apiserver /readyz ok") < at("kube-controller-manager spawned"),
+        "{:?}",
+        cluster.start_phases()
+    );
+    let api: Api<Deployment> = Api::namespaced(cluster.client(), "default");
+    api.create(&PostParams::default(), &deployment("stock", 1))
+        .await
+        .expect("create deployment");
+    wait_available(cluster.client(), "stock", 1, Duration::from_secs(60)).await;
+    cluster.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
