@@ -250,8 +250,7 @@ impl LocalCluster {
             // The cluster is thrown away after use: nothing needs to survive a power cut.
             "--unsafe-no-fsync=true".to_string(),
         ];
-        self.spawn("etcd", &b.etcd, &etcd_args)?;
-        self.mark(t0, "etcd spawned");
+        self.spawn(t0, "etcd", &b.etcd, &etcd_args)?;
 
         let c = certs::generate()?;
         let ca = d.join("certs/ca.crt");
@@ -310,8 +309,7 @@ impl LocalCluster {
         if let Some(config) = self.binaries.minor_version().and_then(retired_api_versions) {
             api_args.push(format!("--runtime-config={config}"));
         }
-        self.spawn("kube-apiserver", &b.kube_apiserver, &api_args)?;
-        self.mark(t0, "kube-apiserver spawned");
+        self.spawn(t0, "kube-apiserver", &b.kube_apiserver, &api_args)?;
 
         // Both use the admin kubeconfig and serve /healthz over TLS with a certificate
         // from the cluster's CA (instead of generating a self-signed RSA one at start;
@@ -362,11 +360,11 @@ impl LocalCluster {
         let early_controller_manager = self.binaries.has_start_patches();
         if early_controller_manager {
             self.spawn(
+                t0,
                 "kube-controller-manager",
                 &b.kube_controller_manager,
                 &cm_args,
             )?;
-            self.mark(t0, "kube-controller-manager spawned");
         }
 
         // The client: same kubeconfig as every other user.
@@ -379,8 +377,7 @@ impl LocalCluster {
         // starts now and has its caches filled well before the cluster is handed out.
         self.wait_apiserver(deadline, false).await?;
         self.mark(t0, "kube-apiserver serving");
-        self.spawn("kube-scheduler", &b.kube_scheduler, &sched_args)?;
-        self.mark(t0, "kube-scheduler spawned");
+        self.spawn(t0, "kube-scheduler", &b.kube_scheduler, &sched_args)?;
 
         // Stock controller-managers check the apiserver's /healthz once a second (exiting
         // after ten failed seconds), after generating their loopback RSA keys. Started
@@ -391,11 +388,11 @@ impl LocalCluster {
         self.mark(t0, "kube-apiserver /readyz ok");
         if !early_controller_manager {
             self.spawn(
+                t0,
                 "kube-controller-manager",
                 &b.kube_controller_manager,
                 &cm_args,
             )?;
-            self.mark(t0, "kube-controller-manager spawned");
         }
         self.version = self.client.apiserver_version().await?;
 
@@ -436,10 +433,12 @@ impl LocalCluster {
         &self.phases
     }
 
-    fn spawn(&mut self, name: &str, binary: &Path, args: &[String]) -> Result<()> {
+    /// Starts a component (logging to `logs/NAME.log`) and marks the phase `NAME spawned`.
+    fn spawn(&mut self, t0: Instant, name: &str, binary: &Path, args: &[String]) -> Result<()> {
         let log = self.dir.join("logs").join(format!("{name}.log"));
         let proc = ManagedProcess::spawn(name, binary, &os(args), &log)?;
         self.processes.push(proc);
+        self.mark(t0, &format!("{name} spawned"));
         Ok(())
     }
 

@@ -80,15 +80,20 @@ pub const PATCHES_FILE: &str = "o2dms-source-patches.txt";
 /// Applies `patches` to the source tree at `root`. Every patch is checked before any file
 /// is written, so a source that does not match leaves the tree untouched.
 pub(crate) fn apply(root: &Path, patches: &[SourcePatch]) -> Result<(), String> {
-    let mut changed = Vec::with_capacity(patches.len());
+    // One pending text per file: several patches may touch the same one.
+    let mut changed: Vec<(std::path::PathBuf, String)> = Vec::with_capacity(patches.len());
     for p in patches {
         let path = root.join(p.file);
-        // Several patches may touch one file: build on the pending text, not the disk.
-        let text = match changed.iter().rev().find(|(f, _)| *f == path) {
-            Some((_, t)) => String::clone(t),
-            None => std::fs::read_to_string(&path)
-                .map_err(|e| format!("reading {}: {e}", path.display()))?,
+        let i = match changed.iter().position(|(f, _)| *f == path) {
+            Some(i) => i,
+            None => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("reading {}: {e}", path.display()))?;
+                changed.push((path, text));
+                changed.len() - 1
+            }
         };
+        let text = &mut changed[i].1;
         let found = text.matches(p.from).count();
         if found != 1 {
             return Err(format!(
@@ -97,7 +102,7 @@ pub(crate) fn apply(root: &Path, patches: &[SourcePatch]) -> Result<(), String> 
                 p.file, p.from
             ));
         }
-        changed.push((path, text.replacen(p.from, p.to, 1)));
+        *text = text.replacen(p.from, p.to, 1);
     }
     for (path, text) in changed {
         std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
