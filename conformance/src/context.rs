@@ -205,7 +205,7 @@ impl Context {
         }
         for id in tracked.packages.iter().rev() {
             match adapter
-                .delete_package(id, DeletePackageOptions { force: true })
+                .delete_package(id, DeletePackageOptions::forced())
                 .await
             {
                 Ok(()) => {}

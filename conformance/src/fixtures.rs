@@ -423,10 +423,7 @@ impl Fixtures {
 }
 
 async fn find(adapter: &dyn DmsAdapter, name: &str, version: &str) -> Result<PackageId, String> {
-    let filter = PackageFilter {
-        name: Some(name.to_owned()),
-        page: PageRequest::first(o2dms_core::MAX_PAGE_SIZE),
-    };
+    let filter = PackageFilter::named(name).page(PageRequest::first(o2dms_core::MAX_PAGE_SIZE));
     match adapter.list_packages(&filter).await {
         Ok(page) => page
             .items

@@ -168,7 +168,7 @@ impl Suite {
         let mut warnings = Vec::new();
         for id in fixtures.uploaded() {
             match adapter
-                .delete_package(id, DeletePackageOptions { force: false })
+                .delete_package(id, DeletePackageOptions::new())
                 .await
             {
                 Ok(()) => {}

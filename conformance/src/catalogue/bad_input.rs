@@ -268,10 +268,7 @@ async fn zero_timeout(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 async fn update_bad_values(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let v1 = vals(r#"{"conformance":{"v":1}}"#);
     cx.deploy(a, "app", Fixture::Web, v1.clone()).await?;
-    let req = UpdateDeployment {
-        values: nan_values(),
-        ..Default::default()
-    };
+    let req = UpdateDeployment::new().values(nan_values());
     a.update_deployment(&cx.id("app"), req)
         .await
         .expect_invalid("values", "update_deployment with a NaN")?;
@@ -285,10 +282,7 @@ async fn update_bad_values(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 
 async fn revision_zero(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     cx.deploy(a, "app", Fixture::Web, vals("{}")).await?;
-    let req = RollbackRequest {
-        revision: Some(0),
-        timeout: None,
-    };
+    let req = RollbackRequest::to_revision(0);
     a.rollback_deployment(&cx.id("app"), req)
         .await
         .expect_invalid("revision", "rollback_deployment to revision 0")?;
@@ -317,18 +311,12 @@ async fn replicas_over_bound(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult
 }
 
 async fn page_limit_zero(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    let filter = DeploymentFilter {
-        page: PageRequest::first(0),
-        ..DeploymentFilter::in_namespace(cx.namespace())
-    };
+    let filter = DeploymentFilter::in_namespace(cx.namespace()).page(PageRequest::first(0));
     a.list_deployments(&filter)
         .await
         .expect_invalid("limit", "list_deployments with limit 0")?;
     if a.capabilities().package_management {
-        let filter = PackageFilter {
-            name: None,
-            page: PageRequest::first(0),
-        };
+        let filter = PackageFilter::all().page(PageRequest::first(0));
         a.list_packages(&filter)
             .await
             .expect_invalid("limit", "list_packages with limit 0")?;
@@ -337,10 +325,8 @@ async fn page_limit_zero(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 }
 
 async fn page_limit_over_max(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    let filter = DeploymentFilter {
-        page: PageRequest::first(o2dms_core::MAX_PAGE_SIZE + 1),
-        ..DeploymentFilter::in_namespace(cx.namespace())
-    };
+    let filter = DeploymentFilter::in_namespace(cx.namespace())
+        .page(PageRequest::first(o2dms_core::MAX_PAGE_SIZE + 1));
     a.list_deployments(&filter)
         .await
         .expect_invalid("limit", "list_deployments with a limit over the maximum")?;
@@ -348,13 +334,8 @@ async fn page_limit_over_max(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult
 }
 
 async fn bad_continue_token(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    let filter = DeploymentFilter {
-        page: PageRequest {
-            limit: Some(2),
-            continue_token: Some("not a token".to_owned()),
-        },
-        ..DeploymentFilter::in_namespace(cx.namespace())
-    };
+    let filter = DeploymentFilter::in_namespace(cx.namespace())
+        .page(PageRequest::next(Some(2), "not a token".to_owned()));
     a.list_deployments(&filter)
         .await
         .expect_invalid("continue", "list_deployments with a forged continue token")?;
@@ -370,10 +351,7 @@ async fn bad_filter_namespace(a: &dyn DmsAdapter, _cx: &Context) -> ScenarioResu
 
 async fn logs_tail_zero(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     cx.deploy(a, "app", Fixture::Web, vals("{}")).await?;
-    let options = LogOptions {
-        tail_lines: Some(0),
-        ..Default::default()
-    };
+    let options = LogOptions::new().tail_lines(0);
     a.deployment_logs(&cx.id("app"), &options)
         .await
         .expect_invalid("tail_lines", "deployment_logs with tail_lines 0")?;

@@ -39,11 +39,9 @@ async fn round(
         let id = id.clone();
         let key = format!("w{w}");
         async move {
-            let req = UpdateDeployment {
-                values: vals(&format!(r#"{{"conformance":{{"{key}":{round}}}}}"#)),
-                timeout: cx.operation_timeout(),
-                ..Default::default()
-            };
+            let req = UpdateDeployment::new()
+                .values(vals(&format!(r#"{{"conformance":{{"{key}":{round}}}}}"#)))
+                .timeout(cx.operation_timeout());
             (key, a.update_deployment(&id, req).await)
         }
     });

@@ -223,10 +223,7 @@ async fn rollback(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let mut rx = cx.subscribe()?;
     a.rollback_deployment(
         &cx.id("app"),
-        RollbackRequest {
-            revision: Some(1),
-            timeout: cx.operation_timeout(),
-        },
+        RollbackRequest::to_revision(1).timeout(cx.operation_timeout()),
     )
     .await
     .step("rollback_deployment")?;
@@ -264,10 +261,7 @@ async fn failed(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let mut rx = cx.subscribe()?;
     let id = cx.id("missing");
     cx.track_deployment(&id);
-    let req = UpdateDeployment {
-        values: vals(r#"{"conformance":{"v":1}}"#),
-        ..Default::default()
-    };
+    let req = UpdateDeployment::new().values(vals(r#"{"conformance":{"v":1}}"#));
     a.update_deployment(&id, req).await.expect_kind(
         ErrorKind::NotFound,
         "update_deployment of a missing deployment",

@@ -102,12 +102,12 @@ async fn limit(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     three_revisions(a, cx).await?;
     let id = cx.id("app");
     let two = a
-        .deployment_history(&id, HistoryOptions { limit: Some(2) })
+        .deployment_history(&id, HistoryOptions::last(2))
         .await
         .step("deployment_history with limit 2")?;
     ensure_eq("revisions with limit 2", &vec![2, 3], &numbers(&two))?;
     let one = a
-        .deployment_history(&id, HistoryOptions { limit: Some(1) })
+        .deployment_history(&id, HistoryOptions::last(1))
         .await
         .step("deployment_history with limit 1")?;
     ensure_eq("revisions with limit 1", &vec![3], &numbers(&one))
@@ -127,10 +127,7 @@ async fn records_rollback(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     .await?;
     a.rollback_deployment(
         &id,
-        RollbackRequest {
-            revision: Some(1),
-            timeout: cx.operation_timeout(),
-        },
+        RollbackRequest::to_revision(1).timeout(cx.operation_timeout()),
     )
     .await
     .step("rollback_deployment to 1")?;

@@ -108,10 +108,7 @@ async fn get_missing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 
 async fn update_missing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     cx.track_deployment(&cx.id("missing"));
-    let req = UpdateDeployment {
-        values: vals(r#"{"conformance":{"v":1}}"#),
-        ..Default::default()
-    };
+    let req = UpdateDeployment::new().values(vals(r#"{"conformance":{"v":1}}"#));
     a.update_deployment(&cx.id("missing"), req)
         .await
         .expect_kind(

@@ -110,9 +110,8 @@ async fn never_ready(a: &dyn DmsAdapter, cx: &Context, name: &str) -> ScenarioRe
 async fn status_filter(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     cx.deploy(a, "good", Fixture::Web, vals("{}")).await?;
     never_ready(a, cx, "bad").await?;
-    let filter = |statuses: Vec<DeploymentStatus>| DeploymentFilter {
-        statuses,
-        ..DeploymentFilter::in_namespace(cx.namespace())
+    let filter = |statuses: Vec<DeploymentStatus>| {
+        DeploymentFilter::in_namespace(cx.namespace()).statuses(statuses)
     };
     ensure_eq(
         "names with status failed",
@@ -150,12 +149,13 @@ async fn label_filter(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
             .await
             .step("create_deployment with labels")?;
     }
-    let filter = |pairs: &[(&str, &str)]| DeploymentFilter {
-        labels: pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        ..DeploymentFilter::in_namespace(cx.namespace())
+    let filter = |pairs: &[(&str, &str)]| {
+        DeploymentFilter::in_namespace(cx.namespace()).labels(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
     };
     ensure_eq(
         "names with tier=front",
@@ -187,10 +187,7 @@ async fn package_name_filter(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult
                 .name
         }
     };
-    let filter = DeploymentFilter {
-        package_name: Some(name.clone()),
-        ..DeploymentFilter::in_namespace(cx.namespace())
-    };
+    let filter = DeploymentFilter::in_namespace(cx.namespace()).package_name(name.clone());
     ensure_eq(
         &format!("names with package {name}"),
         &strings(&["w"]),
@@ -212,10 +209,7 @@ async fn make_items(a: &dyn DmsAdapter, cx: &Context) -> Result<Vec<String>, Fai
 async fn pagination(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let want = make_items(a, cx).await?;
     let size = cx.settings().page_size;
-    let mut filter = DeploymentFilter {
-        page: PageRequest::first(size),
-        ..DeploymentFilter::in_namespace(cx.namespace())
-    };
+    let mut filter = DeploymentFilter::in_namespace(cx.namespace()).page(PageRequest::first(size));
     let mut seen = Vec::new();
     let mut pages = 0;
     loop {
@@ -259,10 +253,7 @@ async fn pagination(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 async fn total(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let want = make_items(a, cx).await?;
     let size = cx.settings().page_size;
-    let filter = DeploymentFilter {
-        page: PageRequest::first(size),
-        ..DeploymentFilter::in_namespace(cx.namespace())
-    };
+    let filter = DeploymentFilter::in_namespace(cx.namespace()).page(PageRequest::first(size));
     let page = a
         .list_deployments(&filter)
         .await

@@ -70,10 +70,7 @@ async fn tail_lines(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
         .deployment_logs(&cx.id("app"), &LogOptions::default())
         .await
         .step("deployment_logs")?;
-    let options = LogOptions {
-        tail_lines: Some(1),
-        ..Default::default()
-    };
+    let options = LogOptions::new().tail_lines(1);
     let tail = a
         .deployment_logs(&cx.id("app"), &options)
         .await
@@ -108,10 +105,7 @@ async fn tail_lines(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 
 async fn unknown_container(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     cx.deploy(a, "app", Fixture::Web, vals("{}")).await?;
-    let options = LogOptions {
-        container: Some("no-such-container".to_owned()),
-        ..Default::default()
-    };
+    let options = LogOptions::new().container("no-such-container");
     a.deployment_logs(&cx.id("app"), &options)
         .await
         .expect_kind(

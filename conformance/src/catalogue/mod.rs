@@ -87,12 +87,10 @@ pub(crate) async fn update(
     values: Values,
     mode: ValuesMode,
 ) -> Result<Deployment, Failure> {
-    let request = UpdateDeployment {
-        values,
-        mode,
-        timeout: cx.operation_timeout(),
-        ..Default::default()
-    };
+    let request = UpdateDeployment::new()
+        .values(values)
+        .mode(mode)
+        .timeout(cx.operation_timeout());
     adapter
         .update_deployment(id, request)
         .await
@@ -128,12 +126,7 @@ pub(crate) async fn list_all(
             .step("list_deployments")?;
         out.extend(page.items);
         match page.continue_token {
-            Some(t) => {
-                filter.page = PageRequest {
-                    limit: filter.page.limit,
-                    continue_token: Some(t),
-                }
-            }
+            Some(t) => filter.page = PageRequest::next(filter.page.limit, t),
             None => return Ok(out),
         }
     }

@@ -252,10 +252,7 @@ async fn listed_packages(
     a: &dyn DmsAdapter,
     name: &str,
 ) -> Result<Vec<o2dms_core::Package>, Failure> {
-    let filter = PackageFilter {
-        name: Some(name.to_owned()),
-        page: PageRequest::first(o2dms_core::MAX_PAGE_SIZE),
-    };
+    let filter = PackageFilter::named(name).page(PageRequest::first(o2dms_core::MAX_PAGE_SIZE));
     Ok(a.list_packages(&filter)
         .await
         .step(&format!("list_packages named {name}"))?
@@ -297,10 +294,7 @@ async fn fixtures_listed_and_get(a: &dyn DmsAdapter, cx: &Context) -> ScenarioRe
 
 async fn list_one_per_page(a: &dyn DmsAdapter, _cx: &Context) -> ScenarioResult {
     let whole = listed(a, "web").await?;
-    let mut filter = PackageFilter {
-        name: Some("web".to_owned()),
-        page: PageRequest::first(1),
-    };
+    let mut filter = PackageFilter::named("web").page(PageRequest::first(1));
     let mut walked = Vec::new();
     // One page per package, plus one: a token chain longer than that never ends.
     for _ in 0..=whole.len() {

@@ -51,10 +51,9 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 }
 
 fn to(revision: Option<u32>, cx: &Context) -> RollbackRequest {
-    RollbackRequest {
-        revision,
-        timeout: cx.operation_timeout(),
-    }
+    let mut request = RollbackRequest::previous().timeout(cx.operation_timeout());
+    request.revision = revision;
+    request
 }
 
 async fn creates_new_revision(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
@@ -88,11 +87,9 @@ async fn restores_package(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let id = cx.id("app");
     cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1}"#))
         .await?;
-    let req = UpdateDeployment {
-        package: Some(cx.package(Fixture::WebV2)?),
-        timeout: cx.operation_timeout(),
-        ..Default::default()
-    };
+    let req = UpdateDeployment::new()
+        .package(cx.package(Fixture::WebV2)?)
+        .timeout(cx.operation_timeout());
     a.update_deployment(&id, req)
         .await
         .step("update_deployment to web 2.0.0")?;

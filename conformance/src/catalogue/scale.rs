@@ -57,11 +57,9 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 }
 
 fn scale_to(replicas: u32, key: Option<&str>, cx: &Context) -> ScaleRequest {
-    ScaleRequest {
-        replicas,
-        key: key.map(str::to_owned),
-        timeout: cx.operation_timeout(),
-    }
+    let mut request = ScaleRequest::to(replicas).timeout(cx.operation_timeout());
+    request.key = key.map(str::to_owned);
+    request
 }
 
 async fn desired_ready(

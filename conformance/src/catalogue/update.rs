@@ -116,11 +116,9 @@ async fn package_change(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
     let values = vals(r#"{"replicaCount":1,"conformance":{"kept":true}}"#);
     cx.deploy(a, "app", Fixture::Web, values.clone()).await?;
     let v2 = cx.package(Fixture::WebV2)?;
-    let req = UpdateDeployment {
-        package: Some(v2.clone()),
-        timeout: cx.operation_timeout(),
-        ..Default::default()
-    };
+    let req = UpdateDeployment::new()
+        .package(v2.clone())
+        .timeout(cx.operation_timeout());
     let d = a
         .update_deployment(&id, req)
         .await

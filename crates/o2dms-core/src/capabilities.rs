@@ -3,8 +3,19 @@
 use serde::{Deserialize, Serialize};
 
 /// Named capabilities. Unknown names are an error when deserializing.
+///
+/// Capabilities may be added, so build them from [`Capabilities::all`] or
+/// [`Capabilities::none`] and set fields:
+///
+/// ```
+/// use o2dms_core::Capabilities;
+/// let mut caps = Capabilities::all();
+/// caps.package_upload = false; // a read-only package store
+/// assert_eq!(caps.get("package_upload"), Some(false));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct Capabilities {
     /// Packages can be listed, read and deleted.
     pub package_management: bool,
@@ -29,6 +40,11 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
+    /// No capability.
+    pub fn none() -> Self {
+        Capabilities::default()
+    }
+
     /// Every capability.
     pub fn all() -> Self {
         Capabilities {

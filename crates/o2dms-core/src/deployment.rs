@@ -13,9 +13,11 @@ use crate::values::{Value, Values};
 /// The one status of a deployment or of one of its revisions.
 ///
 /// Each Helm status maps to exactly one value. [`DeploymentStatus::Superseded`] only
-/// ever appears on old revisions in history, never on a live deployment.
+/// ever appears on old revisions in history, never on a live deployment. Statuses may be
+/// added, so matches need a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DeploymentStatus {
     /// Accepted, nothing applied yet (Helm `unknown`).
     Pending,
@@ -112,8 +114,21 @@ pub struct Deployment {
     pub extensions: BTreeMap<String, Value>,
 }
 
-/// Create a deployment.
+/// Create a deployment: [`CreateDeployment::new`], then the builder methods.
+///
+/// ```
+/// use std::time::Duration;
+/// use o2dms_core::{CreateDeployment, DeploymentId, PackageId};
+/// let request = CreateDeployment::new(DeploymentId::new("ran", "du-1")?, PackageId::new("du@1.2.0")?)
+///     .label("tier", "edge")
+///     .description("first install")
+///     .timeout(Duration::from_secs(120))
+///     .scale_key("server.replicas");
+/// assert_eq!(request.labels["tier"], "edge");
+/// # Ok::<(), o2dms_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreateDeployment {
     /// Namespace and name; must not exist yet.
     pub id: DeploymentId,
@@ -157,9 +172,21 @@ impl CreateDeployment {
         self
     }
 
-    /// With this timeout.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+    /// With these labels (replacing any set before).
+    pub fn labels(mut self, labels: BTreeMap<String, String>) -> Self {
+        self.labels = labels;
+        self
+    }
+
+    /// With this description of the first revision.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// With this timeout (`None`: the adapter's default).
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
         self
     }
 
@@ -182,7 +209,19 @@ pub enum ValuesMode {
 }
 
 /// Update a deployment: new values and/or a new package. Makes exactly one new revision.
+///
+/// ```
+/// use o2dms_core::{UpdateDeployment, Values, ValuesMode};
+/// let mut values = Values::new();
+/// values.insert("image", "du:1.3.0");
+/// let merge = UpdateDeployment::new().values(values.clone());
+/// assert_eq!(merge.mode, ValuesMode::Merge);
+/// let replace = UpdateDeployment::new().replace_values(values).package("du@1.3.0".parse()?);
+/// assert_eq!(replace.mode, ValuesMode::Replace);
+/// # Ok::<(), o2dms_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct UpdateDeployment {
     /// A new package (for Helm, usually a new chart version).
     pub package: Option<PackageId>,
@@ -196,8 +235,55 @@ pub struct UpdateDeployment {
     pub timeout: Option<Duration>,
 }
 
-/// Scale a deployment through its values key.
+impl UpdateDeployment {
+    /// An update that changes nothing yet (values merged, same package).
+    pub fn new() -> Self {
+        UpdateDeployment::default()
+    }
+
+    /// Move to this package.
+    pub fn package(mut self, package: PackageId) -> Self {
+        self.package = Some(package);
+        self
+    }
+
+    /// These values, combined with the current ones as [`mode`](Self::mode) says (merged
+    /// unless set otherwise).
+    pub fn values(mut self, values: Values) -> Self {
+        self.values = values;
+        self
+    }
+
+    /// Replace the current values with these.
+    pub fn replace_values(mut self, values: Values) -> Self {
+        self.values = values;
+        self.mode = ValuesMode::Replace;
+        self
+    }
+
+    /// Combine the values this way.
+    pub fn mode(mut self, mode: ValuesMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// With this description of the new revision.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// With this timeout (`None`: the adapter's default).
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
+}
+
+/// Scale a deployment through its values key: [`ScaleRequest::to`], then the builder
+/// methods.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ScaleRequest {
     /// The replica count to set; 0 is allowed.
     pub replicas: u32,
@@ -216,13 +302,53 @@ impl ScaleRequest {
             timeout: None,
         }
     }
+
+    /// Through this values key for this call only.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// With this timeout (`None`: the adapter's default).
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
 }
 
 /// Roll a deployment back; makes a new revision.
+///
+/// ```
+/// use o2dms_core::RollbackRequest;
+/// assert_eq!(RollbackRequest::previous().revision, None);
+/// assert_eq!(RollbackRequest::to_revision(2).revision, Some(2));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RollbackRequest {
     /// The revision to return to; the previous one if unset.
     pub revision: Option<u32>,
     /// How long to wait (adapter default if unset).
     pub timeout: Option<Duration>,
+}
+
+impl RollbackRequest {
+    /// Back to the previous revision.
+    pub fn previous() -> Self {
+        RollbackRequest::default()
+    }
+
+    /// Back to `revision`.
+    pub fn to_revision(revision: u32) -> Self {
+        RollbackRequest {
+            revision: Some(revision),
+            timeout: None,
+        }
+    }
+
+    /// With this timeout (`None`: the adapter's default).
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
 }

@@ -1,6 +1,7 @@
 //! The one error type every adapter returns.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// What kind of thing an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Resource {
     /// A deployment (namespace + name).
     Deployment,
@@ -33,8 +35,13 @@ impl fmt::Display for Resource {
 /// Errors returned by every [`DmsAdapter`](crate::DmsAdapter) operation.
 ///
 /// Each variant is a kind a caller can act on; [`Error::kind`] gives the kind alone, for
-/// events, reports and matching.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// events, reports and matching. Kinds may be added, so matches need a wildcard arm;
+/// build errors with the constructors ([`Error::not_found`], [`Error::invalid`], ...).
+///
+/// Two errors are equal when their kind and fields are; the source a
+/// [`Error::Backend`] may carry is not compared.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The thing asked for does not exist.
     #[error("{resource} `{id}` not found")]
@@ -95,16 +102,92 @@ pub enum Error {
         message: String,
     },
     /// Anything else, with the backend's own message.
-    #[error("backend error: {message}")]
+    #[error("backend error: {message}{}", cause(.source.as_deref()))]
     Backend {
         /// The backend's message.
         message: String,
+        /// The error that caused it, when there is one (see [`Error::backend_from`]);
+        /// [`std::error::Error::source`] returns it, and the message ends with it.
+        #[source]
+        source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
     },
 }
+
+/// `: <cause>` for a backend error with a source, so that the one line a caller prints
+/// (an event, a problem detail, a log) still says what went wrong underneath.
+fn cause(source: Option<&(dyn std::error::Error + Send + Sync + 'static)>) -> String {
+    source.map(|s| format!(": {s}")).unwrap_or_default()
+}
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        use Error::*;
+        match (self, other) {
+            (
+                NotFound { resource, id },
+                NotFound {
+                    resource: r2,
+                    id: i2,
+                },
+            )
+            | (
+                AlreadyExists { resource, id },
+                AlreadyExists {
+                    resource: r2,
+                    id: i2,
+                },
+            ) => resource == r2 && id == i2,
+            (
+                Conflict {
+                    resource,
+                    id,
+                    reason,
+                },
+                Conflict {
+                    resource: r2,
+                    id: i2,
+                    reason: w2,
+                },
+            ) => resource == r2 && id == i2 && reason == w2,
+            (
+                InvalidArgument { field, reason },
+                InvalidArgument {
+                    field: f2,
+                    reason: w2,
+                },
+            ) => field == f2 && reason == w2,
+            (
+                Unsupported { operation, reason },
+                Unsupported {
+                    operation: o2,
+                    reason: w2,
+                },
+            ) => operation == o2 && reason == w2,
+            (
+                Timeout {
+                    operation,
+                    limit,
+                    state,
+                },
+                Timeout {
+                    operation: o2,
+                    limit: l2,
+                    state: s2,
+                },
+            ) => operation == o2 && limit == l2 && state == s2,
+            (Unavailable { message }, Unavailable { message: m2 })
+            | (Backend { message, .. }, Backend { message: m2, .. }) => message == m2,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Error {}
 
 /// The kind of an [`Error`], without its details.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// See [`Error::NotFound`].
     NotFound,
@@ -195,13 +278,93 @@ impl Error {
         }
     }
 
+    /// An [`Error::Timeout`]: `operation` did not finish within `limit`, leaving `state`.
+    pub fn timeout(
+        operation: impl Into<String>,
+        limit: Duration,
+        state: impl Into<String>,
+    ) -> Self {
+        Error::Timeout {
+            operation: operation.into(),
+            limit,
+            state: state.into(),
+        }
+    }
+
+    /// An [`Error::Unavailable`]: the backend cannot be reached.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Error::Unavailable {
+            message: message.into(),
+        }
+    }
+
     /// An [`Error::Backend`] with the backend's message.
     pub fn backend(message: impl Into<String>) -> Self {
         Error::Backend {
             message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An [`Error::Backend`] with the backend's message and the error that caused it,
+    /// kept as the [`source`](std::error::Error::source) for callers that walk the chain.
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// let io = std::io::Error::new(std::io::ErrorKind::Other, "disk full");
+    /// let e = o2dms_core::Error::backend_from("writing the values file", io);
+    /// assert_eq!(e.to_string(), "backend error: writing the values file: disk full");
+    /// assert_eq!(e.source().unwrap().to_string(), "disk full");
+    /// ```
+    pub fn backend_from(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Backend {
+            message: message.into(),
+            source: Some(Arc::new(source)),
         }
     }
 }
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_errors_keep_their_source_and_compare_by_message() {
+        use std::error::Error as _;
+        let io = std::io::Error::other("disk full");
+        let e = Error::backend_from("writing values", io);
+        assert_eq!(e.kind(), ErrorKind::Backend);
+        assert_eq!(e.source().unwrap().to_string(), "disk full");
+        assert_eq!(e, Error::backend("writing values"));
+        assert_ne!(e, Error::backend("reading values"));
+        assert!(Error::backend("x").source().is_none());
+        let cloned = e.clone();
+        assert_eq!(
+            cloned.to_string(),
+            "backend error: writing values: disk full"
+        );
+    }
+
+    #[test]
+    fn equality_is_per_kind_and_fields() {
+        assert_eq!(
+            Error::not_found(Resource::Deployment, "ns/a"),
+            Error::not_found(Resource::Deployment, "ns/a")
+        );
+        assert_ne!(
+            Error::not_found(Resource::Deployment, "ns/a"),
+            Error::already_exists(Resource::Deployment, "ns/a")
+        );
+        assert_ne!(
+            Error::timeout("create_deployment", Duration::from_secs(1), "failed"),
+            Error::timeout("create_deployment", Duration::from_secs(2), "failed")
+        );
+        assert_eq!(Error::unavailable("down").kind(), ErrorKind::Unavailable);
+    }
+}

@@ -26,7 +26,20 @@ pub struct Revision {
 
 /// Options for reading history.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HistoryOptions {
     /// Return at most the newest `limit` revisions (still ascending); all if unset.
     pub limit: Option<u32>,
+}
+
+impl HistoryOptions {
+    /// Every revision kept.
+    pub fn all() -> Self {
+        HistoryOptions::default()
+    }
+
+    /// The newest `limit` revisions (still ascending).
+    pub fn last(limit: u32) -> Self {
+        HistoryOptions { limit: Some(limit) }
+    }
 }

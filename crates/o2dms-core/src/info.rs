@@ -15,6 +15,28 @@ pub struct AdapterInfo {
     pub backend_version: Option<String>,
 }
 
+impl AdapterInfo {
+    /// `name` at `version`, on `backend` of unknown version.
+    pub fn new(
+        name: impl Into<String>,
+        version: impl Into<String>,
+        backend: impl Into<String>,
+    ) -> Self {
+        AdapterInfo {
+            name: name.into(),
+            version: version.into(),
+            backend: backend.into(),
+            backend_version: None,
+        }
+    }
+
+    /// With the backend's version.
+    pub fn backend_version(mut self, version: impl Into<String>) -> Self {
+        self.backend_version = Some(version.into());
+        self
+    }
+}
+
 /// Overall health.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -34,4 +56,22 @@ pub struct Health {
     pub status: HealthStatus,
     /// What was checked and what was seen.
     pub message: String,
+}
+
+impl Health {
+    /// Healthy, with what was checked.
+    pub fn healthy(message: impl Into<String>) -> Self {
+        Health {
+            status: HealthStatus::Healthy,
+            message: message.into(),
+        }
+    }
+
+    /// Unhealthy, with what was seen.
+    pub fn unhealthy(message: impl Into<String>) -> Self {
+        Health {
+            status: HealthStatus::Unhealthy,
+            message: message.into(),
+        }
+    }
 }

@@ -27,12 +27,14 @@ mod history;
 mod ids;
 mod info;
 mod logs;
+mod operation;
 mod package;
 mod page;
 mod status;
 mod time;
 pub mod validate;
 mod values;
+mod wrapper;
 
 pub use adapter::DmsAdapter;
 pub use async_trait::async_trait;
@@ -42,13 +44,15 @@ pub use deployment::{
     UpdateDeployment, ValuesMode,
 };
 pub use error::{Error, ErrorKind, Resource, Result};
-pub use events::{EventPhase, Operation, OperationEvent};
+pub use events::{EventPhase, OperationEvent};
 pub use history::{HistoryOptions, Revision};
 pub use ids::{DeploymentId, PackageId};
 pub use info::{AdapterInfo, Health, HealthStatus};
 pub use logs::{LogLine, LogOptions, Logs};
+pub use operation::Operation;
 pub use package::{DeletePackageOptions, Package, PackageFilter, PackageSource, PackageUpload};
 pub use page::{DeploymentFilter, Page, PageRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use status::{Condition, ConditionStatus, ReplicaCounts, StatusDetail, WorkloadStatus};
 pub use time::Timestamp;
 pub use values::{Value, Values};
+pub use wrapper::{Call, CallFuture, CallOutput, Target, Wrapper};

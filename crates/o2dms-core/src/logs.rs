@@ -5,7 +5,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// Which log lines to read.
+///
+/// ```
+/// use o2dms_core::LogOptions;
+/// let o = LogOptions::new().container("app").tail_lines(10);
+/// assert_eq!(o.tail_lines, Some(10));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LogOptions {
     /// Only this container (every container if unset).
     pub container: Option<String>,
@@ -15,6 +22,37 @@ pub struct LogOptions {
     pub since: Option<Duration>,
     /// Stop after this many bytes in total.
     pub limit_bytes: Option<u64>,
+}
+
+impl LogOptions {
+    /// Every line of every container.
+    pub fn new() -> Self {
+        LogOptions::default()
+    }
+
+    /// Only this container.
+    pub fn container(mut self, container: impl Into<String>) -> Self {
+        self.container = Some(container.into());
+        self
+    }
+
+    /// Only the last `lines` lines of each container.
+    pub fn tail_lines(mut self, lines: u32) -> Self {
+        self.tail_lines = Some(lines);
+        self
+    }
+
+    /// Only lines newer than `age`.
+    pub fn since(mut self, age: Duration) -> Self {
+        self.since = Some(age);
+        self
+    }
+
+    /// At most `bytes` bytes in total.
+    pub fn limit_bytes(mut self, bytes: u64) -> Self {
+        self.limit_bytes = Some(bytes);
+        self
+    }
 }
 
 /// One log line and where it came from.

@@ -12,6 +12,7 @@ use crate::values::Value;
 /// Where a package came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PackageSource {
     /// Uploaded through [`DmsAdapter::upload_package`](crate::DmsAdapter::upload_package).
     Uploaded,
@@ -47,6 +48,7 @@ pub struct Package {
 
 /// An upload: the archive bytes and optional expectations about them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PackageUpload {
     /// The archive (for Helm, a chart `.tgz`). Untrusted.
     pub content: Vec<u8>,
@@ -64,10 +66,23 @@ impl PackageUpload {
             ..Default::default()
         }
     }
+
+    /// The archive's package name must be `name`.
+    pub fn expected_name(mut self, name: impl Into<String>) -> Self {
+        self.expected_name = Some(name.into());
+        self
+    }
+
+    /// The archive's version must be `version`.
+    pub fn expected_version(mut self, version: impl Into<String>) -> Self {
+        self.expected_version = Some(version.into());
+        self
+    }
 }
 
 /// Which packages to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PackageFilter {
     /// Only packages with this name (all its versions).
     pub name: Option<String>,
@@ -76,9 +91,55 @@ pub struct PackageFilter {
     pub page: PageRequest,
 }
 
+impl PackageFilter {
+    /// Every package.
+    pub fn all() -> Self {
+        PackageFilter::default()
+    }
+
+    /// Every version of the package called `name`.
+    pub fn named(name: impl Into<String>) -> Self {
+        PackageFilter {
+            name: Some(name.into()),
+            page: PageRequest::default(),
+        }
+    }
+
+    /// This page.
+    pub fn page(mut self, page: PageRequest) -> Self {
+        self.page = page;
+        self
+    }
+
+    /// Pages of `limit` items.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.page.limit = Some(limit);
+        self
+    }
+
+    /// Continue after the page that returned `token`.
+    pub fn continue_token(mut self, token: impl Into<String>) -> Self {
+        self.page.continue_token = Some(token.into());
+        self
+    }
+}
+
 /// Options for deleting a package.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeletePackageOptions {
     /// Delete even while a deployment uses it (otherwise that is a Conflict).
     pub force: bool,
+}
+
+impl DeletePackageOptions {
+    /// Delete only when no deployment uses the package.
+    pub fn new() -> Self {
+        DeletePackageOptions::default()
+    }
+
+    /// Delete even while a deployment uses it.
+    pub fn forced() -> Self {
+        DeletePackageOptions { force: true }
+    }
 }

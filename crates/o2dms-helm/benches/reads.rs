@@ -76,10 +76,7 @@ fn main() {
         ))
         .expect("adapter");
     let id = DeploymentId::new(NS, "r7").expect("id");
-    let all = DeploymentFilter {
-        page: PageRequest::first(1000),
-        ..Default::default()
-    };
+    let all = DeploymentFilter::all().page(PageRequest::first(1000));
 
     let mut c = Criterion::default()
         .configure_from_args()

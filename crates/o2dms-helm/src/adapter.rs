@@ -945,10 +945,9 @@ impl DmsAdapter for HelmAdapter {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            package_upload: self.store.accepts_uploads(),
-            ..Capabilities::all()
-        }
+        let mut caps = Capabilities::all();
+        caps.package_upload = self.store.accepts_uploads();
+        caps
     }
 
     async fn health(&self) -> Result<Health> {

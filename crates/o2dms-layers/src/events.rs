@@ -1,14 +1,11 @@
 //! Operation events around any adapter.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use o2dms_core::{
-    AdapterInfo, Capabilities, CreateDeployment, DeletePackageOptions, Deployment,
-    DeploymentFilter, DeploymentId, DmsAdapter, EventPhase, Health, HistoryOptions, LogOptions,
-    Logs, Operation, OperationEvent, Package, PackageFilter, PackageId, PackageUpload, Page,
-    Result, Revision, RollbackRequest, ScaleRequest, StatusDetail, Timestamp, UpdateDeployment,
+    Call, CallFuture, CallOutput, DmsAdapter, EventPhase, Operation, OperationEvent, Result,
+    Timestamp, Wrapper,
 };
 use tokio::sync::broadcast;
 
@@ -81,169 +78,40 @@ impl<A: DmsAdapter> Events<A> {
             at: Timestamp::now(),
         });
     }
+}
 
-    async fn observe<T>(
-        &self,
-        operation: Operation,
-        target: String,
-        revision_of: impl FnOnce(&T) -> Option<u32>,
-        fut: impl Future<Output = Result<T>>,
+#[async_trait]
+impl<A: DmsAdapter> Wrapper for Events<A> {
+    type Inner = A;
+
+    fn inner(&self) -> &A {
+        &self.inner
+    }
+
+    /// Reads pass straight through; a write emits Started before it reaches the inner
+    /// adapter and exactly one end event after.
+    async fn around<'a, T: CallOutput>(
+        &'a self,
+        call: Call<'a>,
+        inner: CallFuture<'a, T>,
     ) -> Result<T> {
+        if !call.operation.is_mutating() {
+            return inner.await;
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.emit(id, operation, &target, EventPhase::Started);
-        let result = fut.await;
+        let target = call.target.to_string();
+        self.emit(id, call.operation, &target, EventPhase::Started);
+        let result = inner.await;
         let phase = match &result {
             Ok(v) => EventPhase::Succeeded {
-                revision: revision_of(v),
+                revision: v.revision(),
             },
             Err(e) => EventPhase::Failed {
                 kind: e.kind(),
                 message: e.to_string(),
             },
         };
-        self.emit(id, operation, &target, phase);
+        self.emit(id, call.operation, &target, phase);
         result
-    }
-}
-
-fn deployment_revision(d: &Deployment) -> Option<u32> {
-    Some(d.revision)
-}
-
-fn no_revision<T>(_: &T) -> Option<u32> {
-    None
-}
-
-#[async_trait]
-impl<A: DmsAdapter> DmsAdapter for Events<A> {
-    fn info(&self) -> AdapterInfo {
-        self.inner.info()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-
-    async fn health(&self) -> Result<Health> {
-        self.inner.health().await
-    }
-
-    async fn list_packages(&self, filter: &PackageFilter) -> Result<Page<Package>> {
-        self.inner.list_packages(filter).await
-    }
-
-    async fn get_package(&self, id: &PackageId) -> Result<Package> {
-        self.inner.get_package(id).await
-    }
-
-    async fn upload_package(&self, upload: PackageUpload) -> Result<Package> {
-        let target = upload
-            .expected_name
-            .clone()
-            .unwrap_or_else(|| "(upload)".to_owned());
-        self.observe(
-            Operation::UploadPackage,
-            target,
-            no_revision,
-            self.inner.upload_package(upload),
-        )
-        .await
-    }
-
-    async fn delete_package(&self, id: &PackageId, options: DeletePackageOptions) -> Result<()> {
-        self.observe(
-            Operation::DeletePackage,
-            id.to_string(),
-            no_revision,
-            self.inner.delete_package(id, options),
-        )
-        .await
-    }
-
-    async fn list_deployments(&self, filter: &DeploymentFilter) -> Result<Page<Deployment>> {
-        self.inner.list_deployments(filter).await
-    }
-
-    async fn get_deployment(&self, id: &DeploymentId) -> Result<Deployment> {
-        self.inner.get_deployment(id).await
-    }
-
-    async fn create_deployment(&self, request: CreateDeployment) -> Result<Deployment> {
-        let target = request.id.to_string();
-        self.observe(
-            Operation::CreateDeployment,
-            target,
-            deployment_revision,
-            self.inner.create_deployment(request),
-        )
-        .await
-    }
-
-    async fn update_deployment(
-        &self,
-        id: &DeploymentId,
-        request: UpdateDeployment,
-    ) -> Result<Deployment> {
-        self.observe(
-            Operation::UpdateDeployment,
-            id.to_string(),
-            deployment_revision,
-            self.inner.update_deployment(id, request),
-        )
-        .await
-    }
-
-    async fn delete_deployment(&self, id: &DeploymentId) -> Result<()> {
-        self.observe(
-            Operation::DeleteDeployment,
-            id.to_string(),
-            no_revision,
-            self.inner.delete_deployment(id),
-        )
-        .await
-    }
-
-    async fn scale_deployment(
-        &self,
-        id: &DeploymentId,
-        request: ScaleRequest,
-    ) -> Result<Deployment> {
-        self.observe(
-            Operation::ScaleDeployment,
-            id.to_string(),
-            deployment_revision,
-            self.inner.scale_deployment(id, request),
-        )
-        .await
-    }
-
-    async fn rollback_deployment(
-        &self,
-        id: &DeploymentId,
-        request: RollbackRequest,
-    ) -> Result<Deployment> {
-        self.observe(
-            Operation::RollbackDeployment,
-            id.to_string(),
-            deployment_revision,
-            self.inner.rollback_deployment(id, request),
-        )
-        .await
-    }
-
-    async fn deployment_status(&self, id: &DeploymentId) -> Result<StatusDetail> {
-        self.inner.deployment_status(id).await
-    }
-
-    async fn deployment_history(
-        &self,
-        id: &DeploymentId,
-        options: HistoryOptions,
-    ) -> Result<Vec<Revision>> {
-        self.inner.deployment_history(id, options).await
-    }
-
-    async fn deployment_logs(&self, id: &DeploymentId, options: &LogOptions) -> Result<Logs> {
-        self.inner.deployment_logs(id, options).await
     }
 }

@@ -1,20 +1,12 @@
 //! Per-operation time limits around any adapter.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use o2dms_core::{
-    AdapterInfo, Capabilities, CreateDeployment, DeletePackageOptions, Deployment,
-    DeploymentFilter, DeploymentId, DmsAdapter, Error, Health, HistoryOptions, LogOptions, Logs,
-    Package, PackageFilter, PackageId, PackageUpload, Page, Result, Revision, RollbackRequest,
-    ScaleRequest, StatusDetail, UpdateDeployment,
-};
+use o2dms_core::{Call, CallFuture, CallOutput, DmsAdapter, Error, Operation, Result, Wrapper};
 
-use crate::method::Method;
-
-/// Time limits: one per method, else a default.
+/// Time limits: one per operation, else a default.
 ///
 /// The defaults are 30 s for reads and 15 min for writes: above the Helm adapter's own
 /// default wait of 10 min, so the adapter's own timeout (which leaves a Failed
@@ -25,8 +17,8 @@ pub struct TimeoutLimits {
     pub read: Duration,
     /// Limit for writes without their own entry.
     pub write: Duration,
-    /// Per-method limits.
-    pub per_method: BTreeMap<Method, Duration>,
+    /// Per-operation limits.
+    pub per_operation: BTreeMap<Operation, Duration>,
 }
 
 impl Default for TimeoutLimits {
@@ -34,33 +26,33 @@ impl Default for TimeoutLimits {
         TimeoutLimits {
             read: Duration::from_secs(30),
             write: Duration::from_secs(15 * 60),
-            per_method: BTreeMap::new(),
+            per_operation: BTreeMap::new(),
         }
     }
 }
 
 impl TimeoutLimits {
-    /// The same limit for every method.
+    /// The same limit for every operation.
     pub fn uniform(limit: Duration) -> Self {
         TimeoutLimits {
             read: limit,
             write: limit,
-            per_method: BTreeMap::new(),
+            per_operation: BTreeMap::new(),
         }
     }
 
-    /// With a limit for one method.
-    pub fn with(mut self, method: Method, limit: Duration) -> Self {
-        self.per_method.insert(method, limit);
+    /// With a limit for one operation.
+    pub fn with(mut self, operation: Operation, limit: Duration) -> Self {
+        self.per_operation.insert(operation, limit);
         self
     }
 
-    /// The limit for `method`.
-    pub fn limit(&self, method: Method) -> Duration {
-        self.per_method
-            .get(&method)
+    /// The limit for `operation`.
+    pub fn limit(&self, operation: Operation) -> Duration {
+        self.per_operation
+            .get(&operation)
             .copied()
-            .unwrap_or(if method.is_mutating() {
+            .unwrap_or(if operation.is_mutating() {
                 self.write
             } else {
                 self.read
@@ -88,143 +80,34 @@ impl<A: DmsAdapter> Timeouts<A> {
     pub fn inner(&self) -> &A {
         &self.inner
     }
-
-    async fn bound<T>(&self, method: Method, fut: impl Future<Output = Result<T>>) -> Result<T> {
-        let limit = self.limits.limit(method);
-        match tokio::time::timeout(limit, fut).await {
-            Ok(r) => r,
-            Err(_) => Err(Error::Timeout {
-                operation: method.as_str().to_owned(),
-                limit,
-                state: if method.is_mutating() {
-                    "the backend may have applied part of it; read the deployment to see its state"
-                        .to_owned()
-                } else {
-                    "nothing was changed".to_owned()
-                },
-            }),
-        }
-    }
 }
 
 #[async_trait]
-impl<A: DmsAdapter> DmsAdapter for Timeouts<A> {
-    fn info(&self) -> AdapterInfo {
-        self.inner.info()
+impl<A: DmsAdapter> Wrapper for Timeouts<A> {
+    type Inner = A;
+
+    fn inner(&self) -> &A {
+        &self.inner
     }
 
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-
-    async fn health(&self) -> Result<Health> {
-        self.bound(Method::Health, self.inner.health()).await
-    }
-
-    async fn list_packages(&self, filter: &PackageFilter) -> Result<Page<Package>> {
-        self.bound(Method::ListPackages, self.inner.list_packages(filter))
-            .await
-    }
-
-    async fn get_package(&self, id: &PackageId) -> Result<Package> {
-        self.bound(Method::GetPackage, self.inner.get_package(id))
-            .await
-    }
-
-    async fn upload_package(&self, upload: PackageUpload) -> Result<Package> {
-        self.bound(Method::UploadPackage, self.inner.upload_package(upload))
-            .await
-    }
-
-    async fn delete_package(&self, id: &PackageId, options: DeletePackageOptions) -> Result<()> {
-        self.bound(
-            Method::DeletePackage,
-            self.inner.delete_package(id, options),
-        )
-        .await
-    }
-
-    async fn list_deployments(&self, filter: &DeploymentFilter) -> Result<Page<Deployment>> {
-        self.bound(Method::ListDeployments, self.inner.list_deployments(filter))
-            .await
-    }
-
-    async fn get_deployment(&self, id: &DeploymentId) -> Result<Deployment> {
-        self.bound(Method::GetDeployment, self.inner.get_deployment(id))
-            .await
-    }
-
-    async fn create_deployment(&self, request: CreateDeployment) -> Result<Deployment> {
-        self.bound(
-            Method::CreateDeployment,
-            self.inner.create_deployment(request),
-        )
-        .await
-    }
-
-    async fn update_deployment(
-        &self,
-        id: &DeploymentId,
-        request: UpdateDeployment,
-    ) -> Result<Deployment> {
-        self.bound(
-            Method::UpdateDeployment,
-            self.inner.update_deployment(id, request),
-        )
-        .await
-    }
-
-    async fn delete_deployment(&self, id: &DeploymentId) -> Result<()> {
-        self.bound(Method::DeleteDeployment, self.inner.delete_deployment(id))
-            .await
-    }
-
-    async fn scale_deployment(
-        &self,
-        id: &DeploymentId,
-        request: ScaleRequest,
-    ) -> Result<Deployment> {
-        self.bound(
-            Method::ScaleDeployment,
-            self.inner.scale_deployment(id, request),
-        )
-        .await
-    }
-
-    async fn rollback_deployment(
-        &self,
-        id: &DeploymentId,
-        request: RollbackRequest,
-    ) -> Result<Deployment> {
-        self.bound(
-            Method::RollbackDeployment,
-            self.inner.rollback_deployment(id, request),
-        )
-        .await
-    }
-
-    async fn deployment_status(&self, id: &DeploymentId) -> Result<StatusDetail> {
-        self.bound(Method::DeploymentStatus, self.inner.deployment_status(id))
-            .await
-    }
-
-    async fn deployment_history(
-        &self,
-        id: &DeploymentId,
-        options: HistoryOptions,
-    ) -> Result<Vec<Revision>> {
-        self.bound(
-            Method::DeploymentHistory,
-            self.inner.deployment_history(id, options),
-        )
-        .await
-    }
-
-    async fn deployment_logs(&self, id: &DeploymentId, options: &LogOptions) -> Result<Logs> {
-        self.bound(
-            Method::DeploymentLogs,
-            self.inner.deployment_logs(id, options),
-        )
-        .await
+    async fn around<'a, T: CallOutput>(
+        &'a self,
+        call: Call<'a>,
+        inner: CallFuture<'a, T>,
+    ) -> Result<T> {
+        let operation = call.operation;
+        let limit = self.limits.limit(operation);
+        match tokio::time::timeout(limit, inner).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::timeout(
+                operation.as_str(),
+                limit,
+                if operation.is_mutating() {
+                    "the backend may have applied part of it; read the deployment to see its state"
+                } else {
+                    "nothing was changed"
+                },
+            )),
+        }
     }
 }

@@ -6,7 +6,7 @@ use o2dms_core::{
     CreateDeployment, DeploymentId, DmsAdapter, Error, ErrorKind, EventPhase, Operation, PackageId,
     ScaleRequest,
 };
-use o2dms_layers::{Events, Method, TimeoutLimits, Timeouts};
+use o2dms_layers::{Events, TimeoutLimits, Timeouts};
 use o2dms_mock::{MockAdapter, PackageSpec};
 
 fn mock() -> MockAdapter {
@@ -99,9 +99,9 @@ async fn timeouts_name_the_operation_and_pass_fast_calls() {
     let inner = mock();
     inner
         .faults()
-        .latency(o2dms_mock::Method::GetDeployment, Duration::from_secs(3));
+        .latency(Operation::GetDeployment, Duration::from_secs(3));
     let limits = TimeoutLimits::uniform(Duration::from_secs(60))
-        .with(Method::GetDeployment, Duration::from_millis(100));
+        .with(Operation::GetDeployment, Duration::from_millis(100));
     let adapter = Timeouts::new(inner, limits);
     let id = DeploymentId::new("ns", "web").unwrap();
     adapter
@@ -134,6 +134,9 @@ async fn timeouts_name_the_operation_and_pass_fast_calls() {
 #[test]
 fn default_limits_split_reads_and_writes() {
     let l = TimeoutLimits::default();
-    assert_eq!(l.limit(Method::GetDeployment), Duration::from_secs(30));
-    assert_eq!(l.limit(Method::CreateDeployment), Duration::from_secs(900));
+    assert_eq!(l.limit(Operation::GetDeployment), Duration::from_secs(30));
+    assert_eq!(
+        l.limit(Operation::CreateDeployment),
+        Duration::from_secs(900)
+    );
 }

@@ -54,20 +54,15 @@ fn get(c: &mut Criterion) {
 fn list(c: &mut Criterion) {
     let rt = current_thread();
     let mock = populated(&rt, 10_000);
-    let first = DeploymentFilter {
-        page: PageRequest::first(100),
-        ..Default::default()
-    };
+    let first = DeploymentFilter::all().page(PageRequest::first(100));
     let mut middle = first.clone();
     for _ in 0..50 {
         let page = rt.block_on(mock.list_deployments(&middle)).unwrap();
         middle.page.continue_token = page.continue_token;
     }
-    let in_ns = DeploymentFilter {
-        namespace: Some("ns-7".into()),
-        page: PageRequest::first(100),
-        ..Default::default()
-    };
+    let in_ns = DeploymentFilter::all()
+        .namespace("ns-7")
+        .page(PageRequest::first(100));
     let mut group = c.benchmark_group("list_deployments 100 of 10k");
     group.throughput(Throughput::Elements(100));
     for (name, filter) in [

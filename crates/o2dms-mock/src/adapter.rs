@@ -9,12 +9,12 @@ use async_trait::async_trait;
 use o2dms_core::{
     AdapterInfo, Capabilities, CreateDeployment, DeletePackageOptions, Deployment,
     DeploymentFilter, DeploymentId, DeploymentStatus, DmsAdapter, Error, Health, HealthStatus,
-    HistoryOptions, LogOptions, Logs, Package, PackageFilter, PackageId, PackageUpload, Page,
-    Resource, Result, Revision, RollbackRequest, ScaleRequest, StatusDetail, UpdateDeployment,
-    Value, ValuesMode,
+    HistoryOptions, LogOptions, Logs, Operation, Package, PackageFilter, PackageId, PackageUpload,
+    Page, Resource, Result, Revision, RollbackRequest, ScaleRequest, StatusDetail,
+    UpdateDeployment, Value, ValuesMode,
 };
 
-use crate::faults::{Faults, Method};
+use crate::faults::Faults;
 use crate::state::{token, PackageKey, Record, Rev, State, StoredPackage};
 use crate::workload;
 use crate::MockAdapter;
@@ -30,12 +30,12 @@ enum Wait {
 }
 
 impl MockAdapter {
-    /// Applies injected latency and failures for `method`.
-    async fn enter(&self, method: Method) -> Result<()> {
+    /// Applies injected latency and failures for `operation`.
+    async fn enter(&self, operation: Operation) -> Result<()> {
         if !self.shared.faults_armed.load(Ordering::Acquire) {
             return Ok(());
         }
-        let (delay, err) = Faults::take(&self.shared, method);
+        let (delay, err) = Faults::take(&self.shared, operation);
         if let Some(d) = delay {
             tokio::time::sleep(d).await;
         }
@@ -172,7 +172,7 @@ impl DmsAdapter for MockAdapter {
     }
 
     async fn health(&self) -> Result<Health> {
-        self.enter(Method::Health).await?;
+        self.enter(Operation::Health).await?;
         let st = self.shared.read();
         Ok(Health {
             status: HealthStatus::Healthy,
@@ -185,7 +185,7 @@ impl DmsAdapter for MockAdapter {
     }
 
     async fn list_packages(&self, filter: &PackageFilter) -> Result<Page<Package>> {
-        self.enter(Method::ListPackages).await?;
+        self.enter(Operation::ListPackages).await?;
         filter.validate()?;
         let limit = filter.page.effective_limit()?;
         let start = match &filter.page.continue_token {
@@ -236,17 +236,17 @@ impl DmsAdapter for MockAdapter {
     }
 
     async fn get_package(&self, id: &PackageId) -> Result<Package> {
-        self.enter(Method::GetPackage).await?;
+        self.enter(Operation::GetPackage).await?;
         Ok(self.shared.read().package(id)?.package.clone())
     }
 
     async fn upload_package(&self, upload: PackageUpload) -> Result<Package> {
-        self.enter(Method::UploadPackage).await?;
+        self.enter(Operation::UploadPackage).await?;
         crate::upload::upload(self, upload)
     }
 
     async fn delete_package(&self, id: &PackageId, options: DeletePackageOptions) -> Result<()> {
-        self.enter(Method::DeletePackage).await?;
+        self.enter(Operation::DeletePackage).await?;
         let mut st = self.shared.write();
         let key = {
             let p = st.package(id)?;
@@ -273,7 +273,7 @@ impl DmsAdapter for MockAdapter {
     }
 
     async fn list_deployments(&self, filter: &DeploymentFilter) -> Result<Page<Deployment>> {
-        self.enter(Method::ListDeployments).await?;
+        self.enter(Operation::ListDeployments).await?;
         filter.validate()?;
         let limit = filter.page.effective_limit()?;
         let start = match &filter.page.continue_token {
@@ -332,12 +332,12 @@ impl DmsAdapter for MockAdapter {
     }
 
     async fn get_deployment(&self, id: &DeploymentId) -> Result<Deployment> {
-        self.enter(Method::GetDeployment).await?;
+        self.enter(Operation::GetDeployment).await?;
         Ok(self.shared.read().deployment(id)?.view.clone())
     }
 
     async fn create_deployment(&self, request: CreateDeployment) -> Result<Deployment> {
-        self.enter(Method::CreateDeployment).await?;
+        self.enter(Operation::CreateDeployment).await?;
         request.validate()?;
         let timeout = self.timeout(request.timeout);
         let scale_key = request
@@ -376,7 +376,7 @@ impl DmsAdapter for MockAdapter {
         id: &DeploymentId,
         request: UpdateDeployment,
     ) -> Result<Deployment> {
-        self.enter(Method::UpdateDeployment).await?;
+        self.enter(Operation::UpdateDeployment).await?;
         request.validate()?;
         let timeout = self.timeout(request.timeout);
         self.write_revision(id, false, timeout, |st, rec, next| {
@@ -404,7 +404,7 @@ impl DmsAdapter for MockAdapter {
     }
 
     async fn delete_deployment(&self, id: &DeploymentId) -> Result<()> {
-        self.enter(Method::DeleteDeployment).await?;
+        self.enter(Operation::DeleteDeployment).await?;
         self.shared
             .write()
             .remove_deployment(id)
@@ -417,7 +417,7 @@ impl DmsAdapter for MockAdapter {
         id: &DeploymentId,
         request: ScaleRequest,
     ) -> Result<Deployment> {
-        self.enter(Method::ScaleDeployment).await?;
+        self.enter(Operation::ScaleDeployment).await?;
         request.validate()?;
         let timeout = self.timeout(request.timeout);
         self.write_revision(id, false, timeout, |_, rec, next| {
@@ -445,7 +445,7 @@ impl DmsAdapter for MockAdapter {
         id: &DeploymentId,
         request: RollbackRequest,
     ) -> Result<Deployment> {
-        self.enter(Method::RollbackDeployment).await?;
+        self.enter(Operation::RollbackDeployment).await?;
         request.validate()?;
         let timeout = self.timeout(request.timeout);
         self.write_revision(id, true, timeout, |_, rec, next| {
@@ -471,7 +471,7 @@ impl DmsAdapter for MockAdapter {
     }
 
     async fn deployment_status(&self, id: &DeploymentId) -> Result<StatusDetail> {
-        self.enter(Method::DeploymentStatus).await?;
+        self.enter(Operation::DeploymentStatus).await?;
         let st = self.shared.read();
         Ok(workload::status_detail(&st, st.deployment(id)?))
     }
@@ -481,7 +481,7 @@ impl DmsAdapter for MockAdapter {
         id: &DeploymentId,
         options: HistoryOptions,
     ) -> Result<Vec<Revision>> {
-        self.enter(Method::DeploymentHistory).await?;
+        self.enter(Operation::DeploymentHistory).await?;
         if options.limit == Some(0) {
             return Err(Error::invalid("limit", "must be at least 1"));
         }
@@ -494,7 +494,7 @@ impl DmsAdapter for MockAdapter {
     }
 
     async fn deployment_logs(&self, id: &DeploymentId, options: &LogOptions) -> Result<Logs> {
-        self.enter(Method::DeploymentLogs).await?;
+        self.enter(Operation::DeploymentLogs).await?;
         options.validate()?;
         let st = self.shared.read();
         workload::logs(&st, st.deployment(id)?, options)

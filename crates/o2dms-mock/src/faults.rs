@@ -5,93 +5,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use o2dms_core::{DeploymentId, DeploymentStatus, Error, Result};
+use o2dms_core::{DeploymentId, DeploymentStatus, Error, Operation, Result};
 
 use crate::state::Shared;
-
-/// One method of the [`DmsAdapter`](o2dms_core::DmsAdapter) trait, reads included,
-/// to aim a fault at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Method {
-    /// `health`.
-    Health,
-    /// `list_packages`.
-    ListPackages,
-    /// `get_package`.
-    GetPackage,
-    /// `upload_package`.
-    UploadPackage,
-    /// `delete_package`.
-    DeletePackage,
-    /// `list_deployments`.
-    ListDeployments,
-    /// `get_deployment`.
-    GetDeployment,
-    /// `create_deployment`.
-    CreateDeployment,
-    /// `update_deployment`.
-    UpdateDeployment,
-    /// `delete_deployment`.
-    DeleteDeployment,
-    /// `scale_deployment`.
-    ScaleDeployment,
-    /// `rollback_deployment`.
-    RollbackDeployment,
-    /// `deployment_status`.
-    DeploymentStatus,
-    /// `deployment_history`.
-    DeploymentHistory,
-    /// `deployment_logs`.
-    DeploymentLogs,
-}
-
-impl Method {
-    /// Every method, in trait order.
-    pub const ALL: [Method; 15] = [
-        Method::Health,
-        Method::ListPackages,
-        Method::GetPackage,
-        Method::UploadPackage,
-        Method::DeletePackage,
-        Method::ListDeployments,
-        Method::GetDeployment,
-        Method::CreateDeployment,
-        Method::UpdateDeployment,
-        Method::DeleteDeployment,
-        Method::ScaleDeployment,
-        Method::RollbackDeployment,
-        Method::DeploymentStatus,
-        Method::DeploymentHistory,
-        Method::DeploymentLogs,
-    ];
-
-    /// The trait method's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Health => "health",
-            Method::ListPackages => "list_packages",
-            Method::GetPackage => "get_package",
-            Method::UploadPackage => "upload_package",
-            Method::DeletePackage => "delete_package",
-            Method::ListDeployments => "list_deployments",
-            Method::GetDeployment => "get_deployment",
-            Method::CreateDeployment => "create_deployment",
-            Method::UpdateDeployment => "update_deployment",
-            Method::DeleteDeployment => "delete_deployment",
-            Method::ScaleDeployment => "scale_deployment",
-            Method::RollbackDeployment => "rollback_deployment",
-            Method::DeploymentStatus => "deployment_status",
-            Method::DeploymentHistory => "deployment_history",
-            Method::DeploymentLogs => "deployment_logs",
-        }
-    }
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The fault-injection handle of a [`MockAdapter`](crate::MockAdapter), from
 /// [`MockAdapter::faults`](crate::MockAdapter::faults). Faults apply to every clone of
@@ -100,7 +16,8 @@ impl fmt::Display for Method {
 /// ```
 /// use std::time::Duration;
 /// use o2dms_core::{DmsAdapter, DeploymentId, Error, ErrorKind};
-/// use o2dms_mock::{Method, MockAdapter};
+/// use o2dms_core::Operation;
+/// use o2dms_mock::MockAdapter;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
@@ -108,14 +25,14 @@ impl fmt::Display for Method {
 /// let id = DeploymentId::new("ran", "du-1").unwrap();
 ///
 /// // The next two gets fail with Unavailable, then the mock answers normally again.
-/// mock.faults().fail_next(Method::GetDeployment, 2, Error::Unavailable { message: "injected".into() });
+/// mock.faults().fail_next(Operation::GetDeployment, 2, Error::Unavailable { message: "injected".into() });
 /// for _ in 0..2 {
 ///     assert_eq!(mock.get_deployment(&id).await.unwrap_err().kind(), ErrorKind::Unavailable);
 /// }
 /// assert_eq!(mock.get_deployment(&id).await.unwrap_err().kind(), ErrorKind::NotFound);
 ///
 /// // Every list takes 5 ms longer (an async sleep).
-/// mock.faults().latency(Method::ListDeployments, Duration::from_millis(5));
+/// mock.faults().latency(Operation::ListDeployments, Duration::from_millis(5));
 /// mock.faults().clear();
 /// # }
 /// ```
@@ -125,33 +42,33 @@ pub struct Faults {
 }
 
 impl Faults {
-    /// The next `n` calls of `method` fail with `error` (a clone each time) before doing
-    /// anything. Adds to failures already queued for that method.
-    pub fn fail_next(&self, method: Method, n: usize, error: Error) {
+    /// The next `n` calls of `operation` fail with `error` (a clone each time) before doing
+    /// anything. Adds to failures already queued for that operation.
+    pub fn fail_next(&self, operation: Operation, n: usize, error: Error) {
         let mut f = self.shared.faults();
-        let queue = f.failures.entry(method).or_default();
+        let queue = f.failures.entry(operation).or_default();
         queue.extend(std::iter::repeat_n(error, n));
         self.shared.faults_armed.store(true, Ordering::Release);
     }
 
-    /// Every call of `method` first waits `delay` (a `tokio::time::sleep`, so it needs a
+    /// Every call of `operation` first waits `delay` (a `tokio::time::sleep`, so it needs a
     /// Tokio runtime with time enabled). A zero delay removes the latency.
-    pub fn latency(&self, method: Method, delay: Duration) {
+    pub fn latency(&self, operation: Operation, delay: Duration) {
         let mut f = self.shared.faults();
         if delay.is_zero() {
-            f.latency.remove(&method);
+            f.latency.remove(&operation);
         } else {
-            f.latency.insert(method, delay);
+            f.latency.insert(operation, delay);
             self.shared.faults_armed.store(true, Ordering::Release);
         }
     }
 
-    /// How many injected failures of `method` are still queued.
-    pub fn pending_failures(&self, method: Method) -> usize {
+    /// How many injected failures of `operation` are still queued.
+    pub fn pending_failures(&self, operation: Operation) -> usize {
         self.shared
             .faults()
             .failures
-            .get(&method)
+            .get(&operation)
             .map_or(0, |q| q.len())
     }
 
@@ -231,7 +148,7 @@ impl Faults {
     /// let id = DeploymentId::new("ns", "app")?;
     /// mock.create_deployment(CreateDeployment::new(id.clone(), "ignores-scale@0.1.0".parse()?)).await?;
     /// let err = mock.scale_deployment(&id, ScaleRequest::to(3)).await.unwrap_err();
-    /// assert!(matches!(err, Error::Backend { ref message } if message.contains("did not reach 3 replicas")));
+    /// assert!(matches!(err, Error::Backend { ref message, .. } if message.contains("did not reach 3 replicas")));
     /// let d = mock.get_deployment(&id).await?;
     /// assert_eq!((d.revision, d.status), (2, DeploymentStatus::Failed));
     /// # Ok(())
@@ -282,11 +199,11 @@ impl Faults {
         st.never_ready.remove(name);
     }
 
-    /// Takes the next injected failure of `method` and its latency.
-    pub(crate) fn take(shared: &Shared, method: Method) -> (Option<Duration>, Option<Error>) {
+    /// Takes the next injected failure of `operation` and its latency.
+    pub(crate) fn take(shared: &Shared, operation: Operation) -> (Option<Duration>, Option<Error>) {
         let mut f = shared.faults();
-        let err = f.failures.get_mut(&method).and_then(|q| q.pop_front());
-        (f.latency.get(&method).copied(), err)
+        let err = f.failures.get_mut(&operation).and_then(|q| q.pop_front());
+        (f.latency.get(&operation).copied(), err)
     }
 }
 

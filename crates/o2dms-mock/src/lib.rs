@@ -7,7 +7,7 @@
 //!
 //! - [`MockAdapter::builder`] sets packages, the scale key, the history limit, the
 //!   default timeout and the [`Clock`].
-//! - [`MockAdapter::faults`] injects failures and latency per [`Method`], leaves
+//! - [`MockAdapter::faults`] injects failures and latency per [`Operation`](o2dms_core::Operation), leaves
 //!   deployments stuck `pending-*`, and makes packages misbehave by name
 //!   ([`Faults::package_never_ready`], [`Faults::package_ignores_scale`]).
 //! - Every timestamp comes from the [`Clock`]; with a [`ManualClock`] the tests own time,
@@ -85,7 +85,7 @@ pub use builder::{
     MockBuilder, PackageSpec, DEFAULT_MAX_HISTORY, DEFAULT_SCALE_KEY, DEFAULT_TIMEOUT,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use faults::{Faults, Method};
+pub use faults::Faults;
 
 use state::Shared;
 

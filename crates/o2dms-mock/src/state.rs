@@ -11,7 +11,7 @@ use o2dms_core::{
 };
 
 use crate::clock::Clock;
-use crate::faults::Method;
+use o2dms_core::Operation;
 
 /// Settings fixed when the mock is built.
 #[derive(Debug, Clone)]
@@ -48,8 +48,8 @@ impl Shared {
 /// Injected failures and latencies.
 #[derive(Debug, Default)]
 pub(crate) struct FaultState {
-    pub failures: HashMap<Method, VecDeque<Error>>,
-    pub latency: HashMap<Method, Duration>,
+    pub failures: HashMap<Operation, VecDeque<Error>>,
+    pub latency: HashMap<Operation, Duration>,
 }
 
 /// Deployments, packages and package behaviours.
@@ -293,6 +293,8 @@ pub(crate) fn helm_status(s: DeploymentStatus) -> &'static str {
         DeploymentStatus::Deleting => "uninstalling",
         DeploymentStatus::Deleted => "uninstalled",
         DeploymentStatus::Superseded => "superseded",
+        // A status added to o2dms-core after this mock: Helm has no name for it.
+        _ => "unknown",
     }
 }
 

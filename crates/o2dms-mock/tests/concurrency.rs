@@ -55,10 +55,7 @@ async fn four_tasks_never_corrupt_history() {
                     1 => {
                         let mut v = Values::new();
                         v.insert(format!("t{t}"), i);
-                        let up = UpdateDeployment {
-                            values: v,
-                            ..Default::default()
-                        };
+                        let up = UpdateDeployment::new().values(v);
                         (mock.update_deployment(&shared, up).await, true)
                     }
                     2 => (

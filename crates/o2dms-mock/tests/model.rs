@@ -4,12 +4,13 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use o2dms_core::Operation;
 use o2dms_core::{
     CreateDeployment, DeploymentFilter, DeploymentId, DeploymentStatus, DmsAdapter, Error,
     ErrorKind, HistoryOptions, PackageId, PageRequest, Resource, RollbackRequest, ScaleRequest,
     UpdateDeployment, Value, Values, ValuesMode,
 };
-use o2dms_mock::{ManualClock, Method, MockAdapter, PackageSpec};
+use o2dms_mock::{ManualClock, MockAdapter, PackageSpec};
 use proptest::prelude::*;
 
 const NAMESPACES: [&str; 2] = ["ns-a", "ns-b"];
@@ -72,7 +73,7 @@ enum Op {
         d: usize,
     },
     FailNext {
-        method: Method,
+        method: Operation,
         kind: usize,
     },
     StickPending {
@@ -112,13 +113,13 @@ fn op() -> impl Strategy<Value = Op> {
         1 => d.clone().prop_map(|d| Op::Status { d }),
         1 => (
             prop::sample::select(vec![
-                Method::CreateDeployment,
-                Method::UpdateDeployment,
-                Method::ScaleDeployment,
-                Method::RollbackDeployment,
-                Method::DeleteDeployment,
-                Method::GetDeployment,
-                Method::ListDeployments,
+                Operation::CreateDeployment,
+                Operation::UpdateDeployment,
+                Operation::ScaleDeployment,
+                Operation::RollbackDeployment,
+                Operation::DeleteDeployment,
+                Operation::GetDeployment,
+                Operation::ListDeployments,
             ]),
             0usize..3
         )
@@ -195,7 +196,7 @@ fn nf(r: Resource) -> Outcome {
 #[derive(Default)]
 struct Model {
     deps: Vec<MDep>,
-    failures: HashMap<Method, VecDeque<usize>>,
+    failures: HashMap<Operation, VecDeque<usize>>,
 }
 
 impl Model {
@@ -203,7 +204,7 @@ impl Model {
         self.deps.iter().position(|x| x.d == d)
     }
 
-    fn injected(&mut self, m: Method) -> Option<Outcome> {
+    fn injected(&mut self, m: Operation) -> Option<Outcome> {
         let k = self.failures.get_mut(&m)?.pop_front()?;
         Some(err(&injected(k)))
     }
@@ -254,7 +255,7 @@ impl Model {
                 values,
                 key,
             } => {
-                if let Some(o) = self.injected(Method::CreateDeployment) {
+                if let Some(o) = self.injected(Operation::CreateDeployment) {
                     return o;
                 }
                 if *pkg == 3 {
@@ -289,7 +290,7 @@ impl Model {
                 values,
                 replace,
             } => {
-                if let Some(o) = self.injected(Method::UpdateDeployment) {
+                if let Some(o) = self.injected(Operation::UpdateDeployment) {
                     return o;
                 }
                 let i = match self.writable(*d) {
@@ -314,7 +315,7 @@ impl Model {
                 self.push(i, rev, None)
             }
             Op::Scale { d, replicas, key } => {
-                if let Some(o) = self.injected(Method::ScaleDeployment) {
+                if let Some(o) = self.injected(Operation::ScaleDeployment) {
                     return o;
                 }
                 let i = match self.writable(*d) {
@@ -331,7 +332,7 @@ impl Model {
                 self.push(i, rev, Some(*replicas))
             }
             Op::Rollback { d, to } => {
-                if let Some(o) = self.injected(Method::RollbackDeployment) {
+                if let Some(o) = self.injected(Operation::RollbackDeployment) {
                     return o;
                 }
                 let Some(i) = self.find(*d) else {
@@ -352,7 +353,7 @@ impl Model {
                 self.push(i, rev, None)
             }
             Op::Delete { d } => {
-                if let Some(o) = self.injected(Method::DeleteDeployment) {
+                if let Some(o) = self.injected(Operation::DeleteDeployment) {
                     return o;
                 }
                 match self.find(*d) {
@@ -364,7 +365,7 @@ impl Model {
                 }
             }
             Op::Get { d } => {
-                if let Some(o) = self.injected(Method::GetDeployment) {
+                if let Some(o) = self.injected(Operation::GetDeployment) {
                     return o;
                 }
                 match self.find(*d) {
@@ -373,7 +374,7 @@ impl Model {
                 }
             }
             Op::List { ns, .. } => {
-                if let Some(o) = self.injected(Method::ListDeployments) {
+                if let Some(o) = self.injected(Operation::ListDeployments) {
                     return o;
                 }
                 let mut rows: Vec<(String, u32, DeploymentStatus)> = self
@@ -474,29 +475,25 @@ async fn run(mock: &MockAdapter, op: &Op) -> Outcome {
             values,
             replace,
         } => {
-            let req = UpdateDeployment {
-                package: p.map(pkg),
-                values: values.clone(),
-                mode: if *replace {
+            let mut req = UpdateDeployment::new()
+                .values(values.clone())
+                .mode(if *replace {
                     ValuesMode::Replace
                 } else {
                     ValuesMode::Merge
-                },
-                ..Default::default()
-            };
+                });
+            req.package = p.map(pkg);
             dep_outcome(mock.update_deployment(&did(*d), req).await)
         }
         Op::Scale { d, replicas, key } => {
-            let req = ScaleRequest {
-                key: key.map(|k| SCALE_KEYS[k].to_string()),
-                ..ScaleRequest::to(*replicas)
-            };
+            let mut req = ScaleRequest::to(*replicas);
+            req.key = key.map(|k| SCALE_KEYS[k].to_string());
             dep_outcome(mock.scale_deployment(&did(*d), req).await)
         }
         Op::Rollback { d, to } => {
-            let req = RollbackRequest {
-                revision: *to,
-                timeout: None,
+            let req = match to {
+                Some(n) => RollbackRequest::to_revision(*n),
+                None => RollbackRequest::previous(),
             };
             dep_outcome(mock.rollback_deployment(&did(*d), req).await)
         }
@@ -506,11 +503,8 @@ async fn run(mock: &MockAdapter, op: &Op) -> Outcome {
         },
         Op::Get { d } => dep_outcome(mock.get_deployment(&did(*d)).await),
         Op::List { ns, limit } => {
-            let mut f = DeploymentFilter {
-                namespace: ns.map(|n| NAMESPACES[n].to_string()),
-                page: PageRequest::first(*limit),
-                ..Default::default()
-            };
+            let mut f = DeploymentFilter::all().page(PageRequest::first(*limit));
+            f.namespace = ns.map(|n| NAMESPACES[n].to_string());
             let mut rows = Vec::new();
             let mut total = None;
             loop {
@@ -535,7 +529,10 @@ async fn run(mock: &MockAdapter, op: &Op) -> Outcome {
         }
         Op::History { d, limit } => {
             match mock
-                .deployment_history(&did(*d), HistoryOptions { limit: *limit })
+                .deployment_history(
+                    &did(*d),
+                    limit.map_or_else(HistoryOptions::all, HistoryOptions::last),
+                )
                 .await
             {
                 Ok(h) => Outcome::History(
@@ -572,10 +569,7 @@ async fn run(mock: &MockAdapter, op: &Op) -> Outcome {
 /// Invariants that hold after every step whatever happened.
 async fn check_invariants(mock: &MockAdapter) {
     let all = mock
-        .list_deployments(&DeploymentFilter {
-            page: PageRequest::first(1000),
-            ..Default::default()
-        })
+        .list_deployments(&DeploymentFilter::all().page(PageRequest::first(1000)))
         .await;
     let all = all.expect("no injected list failure is queued here");
     for d in all.items {
@@ -628,7 +622,7 @@ proptest! {
                 assert_eq!(got, expected, "step {step}: {op:?}");
                 let list_fault_queued = model
                     .failures
-                    .get(&Method::ListDeployments)
+                    .get(&Operation::ListDeployments)
                     .is_some_and(|q| !q.is_empty());
                 if !list_fault_queued {
                     check_invariants(&mock).await;

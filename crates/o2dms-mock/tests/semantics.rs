@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use o2dms_core::Operation;
 use o2dms_core::{
     ConditionStatus, CreateDeployment, DeletePackageOptions, DeploymentFilter, DeploymentId,
     DeploymentStatus, DmsAdapter, Error, ErrorKind, HistoryOptions, LogOptions, PackageFilter,
     PackageId, PageRequest, Resource, RollbackRequest, ScaleRequest, Timestamp, UpdateDeployment,
     Value, Values, ValuesMode,
 };
-use o2dms_mock::{Clock, ManualClock, Method, MockAdapter, PackageSpec};
+use o2dms_mock::{Clock, ManualClock, MockAdapter, PackageSpec};
 
 fn vals(json: &str) -> Values {
     serde_json::from_str(json).unwrap()
@@ -117,10 +118,7 @@ async fn update_merges_by_default_replaces_on_request_and_supersedes() {
     )
     .await;
 
-    let up = UpdateDeployment {
-        values: vals(r#"{"image":{"tag":"b"},"keep":null,"new":1}"#),
-        ..Default::default()
-    };
+    let up = UpdateDeployment::new().values(vals(r#"{"image":{"tag":"b"},"keep":null,"new":1}"#));
     let got = m.update_deployment(&d, up).await.unwrap();
     assert_eq!(got.revision, 2);
     assert_eq!(got.status, DeploymentStatus::Deployed);
@@ -130,13 +128,11 @@ async fn update_merges_by_default_replaces_on_request_and_supersedes() {
         vals(r#"{"image":{"tag":"b","pull":"Always"},"new":1}"#)
     );
 
-    let up = UpdateDeployment {
-        values: vals(r#"{"only":1}"#),
-        mode: ValuesMode::Replace,
-        package: Some(pkg("web@1.1.0")),
-        description: Some("bump".into()),
-        ..Default::default()
-    };
+    let up = UpdateDeployment::new()
+        .values(vals(r#"{"only":1}"#))
+        .mode(ValuesMode::Replace)
+        .package(pkg("web@1.1.0"))
+        .description("bump");
     let got = m.update_deployment(&d, up).await.unwrap();
     assert_eq!(
         (got.revision, got.package.as_str(), got.description.as_str()),
@@ -165,10 +161,7 @@ async fn update_merges_by_default_replaces_on_request_and_supersedes() {
     assert_eq!(got.revision, 4);
     assert_eq!(got.values, vals(r#"{"only":1}"#));
 
-    let missing_pkg = UpdateDeployment {
-        package: Some(pkg("web@7.0.0")),
-        ..Default::default()
-    };
+    let missing_pkg = UpdateDeployment::new().package(pkg("web@7.0.0"));
     assert_eq!(
         m.update_deployment(&d, missing_pkg).await.unwrap_err(),
         Error::not_found(Resource::Package, "web@7.0.0")
@@ -217,10 +210,7 @@ async fn scale_sets_the_key_keeps_the_rest_and_is_observed() {
     assert_eq!((s.replicas.desired, s.progress), (0, 100));
 
     // A per-call key.
-    let req = ScaleRequest {
-        key: Some("server.replicas".into()),
-        ..ScaleRequest::to(2)
-    };
+    let req = ScaleRequest::to(2).key("server.replicas");
     let got = m.scale_deployment(&d, req).await.unwrap();
     assert_eq!(got.values.get_path("server.replicas"), Some(&Value::Int(2)));
     assert_eq!(got.values.get_path("replicaCount"), Some(&Value::Int(0)));
@@ -275,7 +265,7 @@ async fn scale_on_a_chart_that_ignores_the_key_never_succeeds() {
         .await
         .unwrap_err();
     match &err {
-        Error::Backend { message } => {
+        Error::Backend { message, .. } => {
             assert!(message.contains("did not reach 4 replicas"), "{message}")
         }
         other => panic!("expected Backend, got {other:?}"),
@@ -312,21 +302,15 @@ async fn rollback_copies_revision_n_into_a_new_revision() {
     let m = mock();
     let d = id("ns", "web");
     create(&m, &d, r#"{"v":1}"#).await;
-    let up = |v: &str| UpdateDeployment {
-        values: vals(v),
-        mode: ValuesMode::Replace,
-        ..Default::default()
+    let up = |v: &str| {
+        UpdateDeployment::new()
+            .values(vals(v))
+            .mode(ValuesMode::Replace)
     };
     m.update_deployment(&d, up(r#"{"v":2}"#)).await.unwrap();
-    m.update_deployment(
-        &d,
-        UpdateDeployment {
-            package: Some(pkg("web@1.1.0")),
-            ..up(r#"{"v":3}"#)
-        },
-    )
-    .await
-    .unwrap();
+    m.update_deployment(&d, up(r#"{"v":3}"#).package(pkg("web@1.1.0")))
+        .await
+        .unwrap();
 
     // Default: the previous revision (2).
     let got = m
@@ -339,10 +323,7 @@ async fn rollback_copies_revision_n_into_a_new_revision() {
     assert_eq!(got.package.as_str(), "web@1.0.0");
 
     // Explicit N, and the package comes back too.
-    let to = |n| RollbackRequest {
-        revision: Some(n),
-        timeout: None,
-    };
+    let to = |n| RollbackRequest::to_revision(n);
     let got = m.rollback_deployment(&d, to(3)).await.unwrap();
     assert_eq!((got.revision, got.package.as_str()), (5, "web@1.1.0"));
     assert_eq!(got.values, vals(r#"{"v":3}"#));
@@ -451,19 +432,13 @@ async fn history_is_ascending_limited_and_pruned_like_history_max() {
         ]
     );
     let h = m
-        .deployment_history(&d, HistoryOptions { limit: Some(2) })
+        .deployment_history(&d, HistoryOptions::last(2))
         .await
         .unwrap();
     assert_eq!(h.iter().map(|r| r.revision).collect::<Vec<_>>(), [4, 5]);
     // A pruned revision cannot be rolled back to.
     let err = m
-        .rollback_deployment(
-            &d,
-            RollbackRequest {
-                revision: Some(1),
-                timeout: None,
-            },
-        )
+        .rollback_deployment(&d, RollbackRequest::to_revision(1))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
@@ -585,10 +560,7 @@ async fn stuck_pending_locks_update_and_scale_but_not_rollback() {
     let got = m.get_deployment(&d).await.unwrap();
     assert_eq!((got.revision, got.status), (2, DeploymentStatus::Upgrading));
     let listed = m
-        .list_deployments(&DeploymentFilter {
-            statuses: vec![DeploymentStatus::Upgrading],
-            ..Default::default()
-        })
+        .list_deployments(&DeploymentFilter::all().statuses(vec![DeploymentStatus::Upgrading]))
         .await
         .unwrap();
     assert_eq!(listed.items.len(), 1);
@@ -689,19 +661,16 @@ async fn list_filters_pages_and_counts_across_pages() {
     assert_eq!((p2.total, p2.continue_token), (Some(3), None));
 
     let by_pkg = m
-        .list_deployments(&DeploymentFilter {
-            package_name: Some("db".into()),
-            ..Default::default()
-        })
+        .list_deployments(&DeploymentFilter::all().package_name("db"))
         .await
         .unwrap();
     assert_eq!(by_pkg.total, Some(2));
     let ns_only = m
-        .list_deployments(&DeploymentFilter {
-            namespace: Some("a".into()),
-            page: PageRequest::first(1),
-            ..Default::default()
-        })
+        .list_deployments(
+            &DeploymentFilter::all()
+                .namespace("a")
+                .page(PageRequest::first(1)),
+        )
         .await
         .unwrap();
     assert_eq!((ns_only.items.len(), ns_only.total), (1, Some(5)));
@@ -712,23 +681,14 @@ async fn list_filters_pages_and_counts_across_pages() {
     assert_eq!((none.items.len(), none.total), (0, Some(0)));
 
     for bad in ["junk", "d1.zz", "p1.61.62"] {
-        let f = DeploymentFilter {
-            page: PageRequest {
-                limit: None,
-                continue_token: Some(bad.into()),
-            },
-            ..Default::default()
-        };
+        let f = DeploymentFilter::all().page(PageRequest::next(None, bad));
         let err = m.list_deployments(&f).await.unwrap_err();
         assert!(
             matches!(err, Error::InvalidArgument { ref field, .. } if field == "continue"),
             "{bad}: {err:?}"
         );
     }
-    let f = DeploymentFilter {
-        page: PageRequest::first(0),
-        ..Default::default()
-    };
+    let f = DeploymentFilter::all().page(PageRequest::first(0));
     assert_eq!(
         m.list_deployments(&f).await.unwrap_err().kind(),
         ErrorKind::InvalidArgument
@@ -750,10 +710,7 @@ async fn packages_list_in_version_order_and_delete_conflicts_while_used() {
         ["api@0.1.0", "web@1.2.0-rc.1", "web@1.2.0", "web@1.10.0"]
     );
     assert_eq!(all.total, Some(4));
-    let mut f = PackageFilter {
-        name: Some("web".into()),
-        page: PageRequest::first(2),
-    };
+    let mut f = PackageFilter::named("web").page(PageRequest::first(2));
     let p1 = m.list_packages(&f).await.unwrap();
     assert_eq!(p1.items.len(), 2);
     assert_eq!(p1.total, Some(3));
@@ -781,7 +738,7 @@ async fn packages_list_in_version_order_and_delete_conflicts_while_used() {
             ..
         }
     ));
-    m.delete_package(&p.id, DeletePackageOptions { force: true })
+    m.delete_package(&p.id, DeletePackageOptions::forced())
         .await
         .unwrap();
     assert_eq!(
@@ -801,13 +758,7 @@ async fn packages_list_in_version_order_and_delete_conflicts_while_used() {
             .kind(),
         ErrorKind::NotFound
     );
-    let f = PackageFilter {
-        page: PageRequest {
-            limit: None,
-            continue_token: Some("d1.61.62".into()),
-        },
-        ..Default::default()
-    };
+    let f = PackageFilter::all().page(PageRequest::next(None, "d1.61.62"));
     assert_eq!(
         m.list_packages(&f).await.unwrap_err().kind(),
         ErrorKind::InvalidArgument
@@ -832,13 +783,7 @@ async fn logs_are_deterministic_and_honour_options() {
     );
 
     let tail = m
-        .deployment_logs(
-            &d,
-            &LogOptions {
-                tail_lines: Some(1),
-                ..Default::default()
-            },
-        )
+        .deployment_logs(&d, &LogOptions::new().tail_lines(1))
         .await
         .unwrap();
     assert_eq!(
@@ -849,13 +794,7 @@ async fn logs_are_deterministic_and_honour_options() {
         ["ready", "ready"]
     );
     let cut = m
-        .deployment_logs(
-            &d,
-            &LogOptions {
-                limit_bytes: Some(40),
-                ..Default::default()
-            },
-        )
+        .deployment_logs(&d, &LogOptions::new().limit_bytes(40))
         .await
         .unwrap();
     assert!(cut.truncated);
@@ -863,13 +802,7 @@ async fn logs_are_deterministic_and_honour_options() {
     assert!(bytes <= 40 && !cut.lines.is_empty());
 
     let err = m
-        .deployment_logs(
-            &d,
-            &LogOptions {
-                container: Some("sidecar".into()),
-                ..Default::default()
-            },
-        )
+        .deployment_logs(&d, &LogOptions::new().container("sidecar"))
         .await
         .unwrap_err();
     assert!(matches!(
@@ -893,7 +826,7 @@ async fn injected_failures_hit_the_next_n_calls_only() {
     let m = mock();
     let d = id("ns", "web");
     m.faults().fail_next(
-        Method::CreateDeployment,
+        Operation::CreateDeployment,
         1,
         Error::Unavailable {
             message: "down".into(),
@@ -910,13 +843,14 @@ async fn injected_failures_hit_the_next_n_calls_only() {
         "an injected failure changes nothing"
     );
     create(&m, &d, "{}").await;
-    assert_eq!(m.faults().pending_failures(Method::CreateDeployment), 0);
+    assert_eq!(m.faults().pending_failures(Operation::CreateDeployment), 0);
     m.faults()
-        .fail_next(Method::DeploymentStatus, 2, Error::backend("boom"));
+        .fail_next(Operation::DeploymentStatus, 2, Error::backend("boom"));
     assert!(m.deployment_status(&d).await.is_err());
     assert!(m.deployment_status(&d).await.is_err());
     assert!(m.deployment_status(&d).await.is_ok());
-    m.faults().fail_next(Method::Health, 5, Error::backend("x"));
+    m.faults()
+        .fail_next(Operation::Health, 5, Error::backend("x"));
     m.faults().clear();
     assert!(m.health().await.is_ok());
 }
@@ -925,7 +859,7 @@ async fn injected_failures_hit_the_next_n_calls_only() {
 async fn latency_is_an_async_sleep() {
     let m = mock();
     m.faults()
-        .latency(Method::ListDeployments, Duration::from_secs(3));
+        .latency(Operation::ListDeployments, Duration::from_secs(3));
     let t = tokio::time::Instant::now();
     m.list_deployments(&DeploymentFilter::default())
         .await
@@ -934,7 +868,8 @@ async fn latency_is_an_async_sleep() {
     let t = tokio::time::Instant::now();
     m.list_packages(&PackageFilter::default()).await.unwrap();
     assert!(t.elapsed() < Duration::from_secs(1));
-    m.faults().latency(Method::ListDeployments, Duration::ZERO);
+    m.faults()
+        .latency(Operation::ListDeployments, Duration::ZERO);
     let t = tokio::time::Instant::now();
     m.list_deployments(&DeploymentFilter::default())
         .await

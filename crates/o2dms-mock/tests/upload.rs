@@ -78,20 +78,14 @@ async fn expectations_and_hostile_archives_are_invalid_arguments() {
         Error::InvalidArgument { field, .. } => field,
         other => panic!("expected InvalidArgument, got {other:?}"),
     };
-    let up = PackageUpload {
-        content: chart("1.0.0", ""),
-        expected_name: Some("api".into()),
-        expected_version: None,
-    };
+    let up = PackageUpload::new(chart("1.0.0", "")).expected_name("api");
     assert_eq!(
         field(m.upload_package(up).await.unwrap_err()),
         "expected_name"
     );
-    let up = PackageUpload {
-        content: chart("1.0.0", ""),
-        expected_name: Some("web".into()),
-        expected_version: Some("2.0.0".into()),
-    };
+    let up = PackageUpload::new(chart("1.0.0", ""))
+        .expected_name("web")
+        .expected_version("2.0.0");
     assert_eq!(
         field(m.upload_package(up).await.unwrap_err()),
         "expected_version"
@@ -133,10 +127,8 @@ async fn expectations_and_hostile_archives_are_invalid_arguments() {
         .items
         .is_empty());
 
-    let up = PackageUpload {
-        content: chart("1.0.0", ""),
-        expected_name: Some("web".into()),
-        expected_version: Some("1.0.0".into()),
-    };
+    let up = PackageUpload::new(chart("1.0.0", ""))
+        .expected_name("web")
+        .expected_version("1.0.0");
     assert_eq!(m.upload_package(up).await.unwrap().id.as_str(), "web@1.0.0");
 }

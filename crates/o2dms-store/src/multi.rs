@@ -71,10 +71,8 @@ impl PackageStore for MultiStore {
         filter.page.effective_limit()?;
         let mut all = Vec::new();
         for store in &self.stores {
-            let mut inner = PackageFilter {
-                name: filter.name.clone(),
-                page: PageRequest::first(MAX_PAGE_SIZE),
-            };
+            let mut inner = PackageFilter::all().page(PageRequest::first(MAX_PAGE_SIZE));
+            inner.name = filter.name.clone();
             loop {
                 let page = store.list(&inner).await?;
                 all.extend(page.items);

@@ -180,10 +180,7 @@ mod tests {
     #[test]
     fn pages_cover_everything_once_with_true_total() {
         let items: Vec<_> = (0..7).map(|i| pkg("c", &format!("1.{i}.0"))).collect();
-        let mut filter = PackageFilter {
-            name: None,
-            page: PageRequest::first(3),
-        };
+        let mut filter = PackageFilter::all().page(PageRequest::first(3));
         let mut seen = Vec::new();
         loop {
             let page = paginate(items.clone(), &filter).unwrap();
@@ -201,21 +198,12 @@ mod tests {
 
     #[test]
     fn bad_tokens_and_limits_are_invalid_arguments() {
-        let filter = PackageFilter {
-            name: None,
-            page: PageRequest {
-                limit: Some(1),
-                continue_token: Some("%%%".into()),
-            },
-        };
+        let filter = PackageFilter::all().page(PageRequest::next(Some(1), "%%%"));
         assert_eq!(
             paginate(vec![], &filter).unwrap_err().kind(),
             ErrorKind::InvalidArgument
         );
-        let filter = PackageFilter {
-            name: None,
-            page: PageRequest::first(0),
-        };
+        let filter = PackageFilter::all().page(PageRequest::first(0));
         assert_eq!(
             paginate(vec![], &filter).unwrap_err().kind(),
             ErrorKind::InvalidArgument

@@ -262,10 +262,7 @@ async fn multi_store_routes_and_merges() {
         ]
     );
     // Pages of one item still see each package exactly once (same name@version twice).
-    let mut filter = PackageFilter {
-        name: None,
-        page: PageRequest::first(1),
-    };
+    let mut filter = PackageFilter::all().page(PageRequest::first(1));
     let mut seen = Vec::new();
     loop {
         let page = multi.list(&filter).await.unwrap();

@@ -116,19 +116,11 @@ async fn rejected_uploads_write_nothing() {
         ("empty", PackageUpload::new(Vec::new())),
         (
             "wrong expected name",
-            PackageUpload {
-                content: chart_tgz("du", "1.0.0", "a"),
-                expected_name: Some("cu".into()),
-                expected_version: None,
-            },
+            PackageUpload::new(chart_tgz("du", "1.0.0", "a")).expected_name("cu"),
         ),
         (
             "wrong expected version",
-            PackageUpload {
-                content: chart_tgz("du", "1.0.0", "a"),
-                expected_name: None,
-                expected_version: Some("2.0.0".into()),
-            },
+            PackageUpload::new(chart_tgz("du", "1.0.0", "a")).expected_version("2.0.0"),
         ),
     ] {
         let err = store.put(upload).await.unwrap_err();
@@ -212,10 +204,7 @@ async fn list_order_filter_and_pages() {
     assert_eq!(all.total, Some(6));
     assert_eq!(all.continue_token, None);
 
-    let mut filter = PackageFilter {
-        name: Some("alpha".into()),
-        page: PageRequest::first(3),
-    };
+    let mut filter = PackageFilter::named("alpha").page(PageRequest::first(3));
     let first = store.list(&filter).await.unwrap();
     assert_eq!(first.items.len(), 3);
     assert_eq!(

@@ -69,10 +69,7 @@ async fn push_list_pull_delete() {
         ["oci:cu@0.1.0", "oci:du@1.0.0", "oci:du@1.10.0+build.7"]
     );
     let page = store
-        .list(&PackageFilter {
-            name: Some("du".into()),
-            page: PageRequest::first(1),
-        })
+        .list(&PackageFilter::named("du").page(PageRequest::first(1)))
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
@@ -100,10 +97,7 @@ async fn push_list_pull_delete() {
         Some(0)
     );
     assert_eq!(fresh.get(&p1.id).await.unwrap().digest, p1.digest);
-    let by_name = PackageFilter {
-        name: Some("cu".into()),
-        ..Default::default()
-    };
+    let by_name = PackageFilter::named("cu");
     assert_eq!(fresh.list(&by_name).await.unwrap().total, Some(1));
     let with_catalog = self::store(&registry, true);
     assert_eq!(

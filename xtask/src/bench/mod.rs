@@ -364,21 +364,12 @@ impl<'a> Bench<'a> {
                         "update" => a
                             .update_deployment(
                                 &id,
-                                UpdateDeployment {
-                                    values: self.update.clone(),
-                                    ..UpdateDeployment::default()
-                                },
+                                UpdateDeployment::new().values(self.update.clone()),
                             )
                             .await
                             .map(drop),
                         "rollback" => a
-                            .rollback_deployment(
-                                &id,
-                                RollbackRequest {
-                                    revision: Some(1),
-                                    timeout: None,
-                                },
-                            )
+                            .rollback_deployment(&id, RollbackRequest::to_revision(1))
                             .await
                             .map(drop),
                         _ => a.delete_deployment(&id).await,
@@ -503,10 +494,8 @@ impl<'a> Bench<'a> {
         })
         .await
         .map_err(Self::dms_err("history"))?;
-        let filter = DeploymentFilter {
-            page: PageRequest::first(n.min(1000) as u32),
-            ..DeploymentFilter::in_namespace(ns.clone())
-        };
+        let filter =
+            DeploymentFilter::in_namespace(ns.clone()).page(PageRequest::first(n.min(1000) as u32));
         let listed = a
             .list_deployments(&filter)
             .await
@@ -597,10 +586,8 @@ impl<'a> Bench<'a> {
         let (s, cs) = (args.samples.div_ceil(2), args.cli_samples.div_ceil(3));
         let mut rows = Vec::new();
         for limit in [100usize, n.min(1000)] {
-            let filter = DeploymentFilter {
-                page: PageRequest::first(limit as u32),
-                ..DeploymentFilter::in_namespace(ns.clone())
-            };
+            let filter =
+                DeploymentFilter::in_namespace(ns.clone()).page(PageRequest::first(limit as u32));
             let page = a
                 .list_deployments(&filter)
                 .await

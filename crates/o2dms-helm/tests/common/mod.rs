@@ -255,10 +255,7 @@ pub async fn lifecycle(env: &Env) {
     let d = a
         .update_deployment(
             &web1,
-            UpdateDeployment {
-                values: vals(serde_json::json!({"extra": {"more": 1}})),
-                ..Default::default()
-            },
+            UpdateDeployment::new().values(vals(serde_json::json!({"extra": {"more": 1}}))),
         )
         .await
         .expect("update merge");
@@ -269,13 +266,7 @@ pub async fn lifecycle(env: &Env) {
     );
     // package change
     let d = a
-        .update_deployment(
-            &web1,
-            UpdateDeployment {
-                package: Some(pkg("web@2.0.0")),
-                ..Default::default()
-            },
-        )
+        .update_deployment(&web1, UpdateDeployment::new().package(pkg("web@2.0.0")))
         .await
         .expect("update package");
     assert_eq!((d.revision, d.package.as_str()), (3, "web@2.0.0"));
@@ -303,12 +294,10 @@ pub async fn lifecycle(env: &Env) {
     let d = a
         .update_deployment(
             &web1,
-            UpdateDeployment {
-                values: vals(serde_json::json!({"replicaCount": 2})),
-                mode: ValuesMode::Replace,
-                description: Some("replace values".into()),
-                ..Default::default()
-            },
+            UpdateDeployment::new()
+                .values(vals(serde_json::json!({"replicaCount": 2})))
+                .mode(ValuesMode::Replace)
+                .description("replace values"),
         )
         .await
         .expect("update replace");
@@ -333,20 +322,14 @@ pub async fn lifecycle(env: &Env) {
     );
     assert_eq!(h[2].package.as_str(), "web@2.0.0");
     let last2 = a
-        .deployment_history(&web1, HistoryOptions { limit: Some(2) })
+        .deployment_history(&web1, HistoryOptions::last(2))
         .await
         .unwrap();
     assert_eq!(last2.iter().map(|r| r.revision).collect::<Vec<_>>(), [4, 5]);
 
     // rollback to 1: package and values of revision 1, a new revision
     let d = a
-        .rollback_deployment(
-            &web1,
-            RollbackRequest {
-                revision: Some(1),
-                timeout: None,
-            },
-        )
+        .rollback_deployment(&web1, RollbackRequest::to_revision(1))
         .await
         .expect("rollback");
     assert_eq!(d.revision, 6);
@@ -360,14 +343,8 @@ pub async fn lifecycle(env: &Env) {
         .expect("rollback to previous");
     assert_eq!((d.revision, d.package.as_str()), (7, "web@2.0.0"));
     assert_kind(
-        a.rollback_deployment(
-            &web1,
-            RollbackRequest {
-                revision: Some(99),
-                timeout: None,
-            },
-        )
-        .await,
+        a.rollback_deployment(&web1, RollbackRequest::to_revision(99))
+            .await,
         "rollback to a missing revision",
         |e| {
             matches!(
@@ -381,10 +358,8 @@ pub async fn lifecycle(env: &Env) {
     );
 
     // concurrent writes through one adapter: one wins, the other is a Conflict
-    let upd = |n: i64| UpdateDeployment {
-        values: vals(serde_json::json!({ "extra": { "n": n } })),
-        ..Default::default()
-    };
+    let upd =
+        |n: i64| UpdateDeployment::new().values(vals(serde_json::json!({ "extra": { "n": n } })));
     let (x, y) = tokio::join!(
         a.update_deployment(&web1, upd(1)),
         a.update_deployment(&web1, upd(2))
@@ -401,13 +376,7 @@ pub async fn lifecycle(env: &Env) {
 
     // logs from the pods the workload selects (served by the kubelet simulator)
     let logs = a
-        .deployment_logs(
-            &web1,
-            &LogOptions {
-                tail_lines: Some(5),
-                ..Default::default()
-            },
-        )
+        .deployment_logs(&web1, &LogOptions::new().tail_lines(5))
         .await
         .expect("logs");
     assert!(!logs.lines.is_empty(), "{logs:?}");
@@ -416,25 +385,13 @@ pub async fn lifecycle(env: &Env) {
         .iter()
         .all(|l| l.container == "web" && l.pod.starts_with("web1-")));
     let small = a
-        .deployment_logs(
-            &web1,
-            &LogOptions {
-                limit_bytes: Some(10),
-                ..Default::default()
-            },
-        )
+        .deployment_logs(&web1, &LogOptions::new().limit_bytes(10))
         .await
         .unwrap();
     assert!(small.truncated);
     assert_kind(
-        a.deployment_logs(
-            &web1,
-            &LogOptions {
-                container: Some("nope".into()),
-                ..Default::default()
-            },
-        )
-        .await,
+        a.deployment_logs(&web1, &LogOptions::new().container("nope"))
+            .await,
         "logs of a missing container",
         |e| matches!(e, Error::NotFound { .. }),
     );
@@ -574,11 +531,11 @@ pub async fn timeouts(env: &Env) {
     let d = a.get_deployment(&nr).await.expect("still visible");
     assert_eq!(d.status, DeploymentStatus::Failed);
     let page = a
-        .list_deployments(&DeploymentFilter {
-            namespace: Some("o2-timeout".into()),
-            statuses: vec![DeploymentStatus::Failed],
-            ..Default::default()
-        })
+        .list_deployments(
+            &DeploymentFilter::all()
+                .namespace("o2-timeout")
+                .statuses(vec![DeploymentStatus::Failed]),
+        )
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
@@ -600,11 +557,11 @@ pub async fn timeouts(env: &Env) {
     let r = a
         .update_deployment(
             &up,
-            UpdateDeployment {
-                values: vals(serde_json::json!({"image": {"repository": "nothing.invalid/never"}})),
-                timeout: Some(Duration::from_secs(3)),
-                ..Default::default()
-            },
+            UpdateDeployment::new()
+                .values(vals(
+                    serde_json::json!({"image": {"repository": "nothing.invalid/never"}}),
+                ))
+                .timeout(Duration::from_secs(3)),
         )
         .await;
     assert_kind(
@@ -650,14 +607,11 @@ pub async fn listing(env: &Env) {
     let mut token = None;
     loop {
         let page = a
-            .list_deployments(&DeploymentFilter {
-                page: PageRequest {
-                    limit: Some(1),
-                    continue_token: token.clone(),
-                },
-                labels: BTreeMap::from([("tier".to_string(), "x".to_string())]),
-                ..Default::default()
-            })
+            .list_deployments(
+                &DeploymentFilter::all()
+                    .page(PageRequest::new(Some(1), token.clone()))
+                    .labels(BTreeMap::from([("tier".to_string(), "x".to_string())])),
+            )
             .await
             .unwrap();
         assert_eq!(page.total, Some(2));
@@ -675,31 +629,22 @@ pub async fn listing(env: &Env) {
     assert_eq!(names(&ns_a), ["o2-list-a/a1", "o2-list-a/a2"]);
     assert_eq!(ns_a.total, Some(2));
     let by_pkg = a
-        .list_deployments(&DeploymentFilter {
-            package_name: Some("web".into()),
-            ..Default::default()
-        })
+        .list_deployments(&DeploymentFilter::all().package_name("web"))
         .await
         .unwrap();
     assert!(names(&by_pkg).contains(&"o2-list-b/b1".to_string()));
     let none = a
-        .list_deployments(&DeploymentFilter {
-            package_name: Some("custom-key".into()),
-            namespace: Some("o2-list-a".into()),
-            ..Default::default()
-        })
+        .list_deployments(
+            &DeploymentFilter::all()
+                .package_name("custom-key")
+                .namespace("o2-list-a"),
+        )
         .await
         .unwrap();
     assert!(none.items.is_empty());
     assert_kind(
-        a.list_deployments(&DeploymentFilter {
-            page: PageRequest {
-                limit: Some(10),
-                continue_token: Some("garbage!".into()),
-            },
-            ..Default::default()
-        })
-        .await,
+        a.list_deployments(&DeploymentFilter::all().page(PageRequest::next(Some(10), "garbage!")))
+            .await,
         "bad continue token",
         |e| matches!(e, Error::InvalidArgument { .. }),
     );
@@ -844,10 +789,7 @@ pub async fn interop(env: &Env) {
     let d = a
         .update_deployment(
             &cli1,
-            UpdateDeployment {
-                values: vals(serde_json::json!({"note": "from-adapter"})),
-                ..Default::default()
-            },
+            UpdateDeployment::new().values(vals(serde_json::json!({"note": "from-adapter"}))),
         )
         .await
         .expect("update CLI release");

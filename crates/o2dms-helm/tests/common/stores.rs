@@ -92,26 +92,14 @@ pub async fn oci(env: &Env) {
 
     // to the unprefixed local package: the prefix label goes away
     let updated = a
-        .update_deployment(
-            &d,
-            UpdateDeployment {
-                package: Some(web2.id.clone()),
-                ..Default::default()
-            },
-        )
+        .update_deployment(&d, UpdateDeployment::new().package(web2.id.clone()))
         .await
         .expect("update to the local package");
     assert_eq!((updated.revision, &updated.package), (3, &web2.id));
     assert!(updated.labels.is_empty(), "{:?}", updated.labels);
     // rollback to 2: the OCI id again, as history says
     let back = a
-        .rollback_deployment(
-            &d,
-            RollbackRequest {
-                revision: Some(2),
-                timeout: None,
-            },
-        )
+        .rollback_deployment(&d, RollbackRequest::to_revision(2))
         .await
         .expect("rollback to the OCI revision");
     assert_eq!((back.revision, &back.package), (4, &web1.id));
