@@ -69,28 +69,19 @@ pub struct FixtureChart {
     pub archive: Vec<u8>,
 }
 
-/// Reads `name:` and `version:` from a `Chart.yaml` (top-level keys, plain scalars).
-pub fn chart_name_version(chart_yaml: &str) -> Option<(String, String)> {
-    let field = |key: &str| {
-        chart_yaml.lines().find_map(|l| {
-            let rest = l.strip_prefix(key)?.strip_prefix(':')?;
-            let v = rest.split(" #").next()?.trim().trim_matches(['"', '\'']);
-            (!v.is_empty()).then(|| v.to_owned())
-        })
-    };
-    Some((field("name")?, field("version")?))
+/// The name and version of the chart in `dir`, from its `Chart.yaml` as o2dms-chart
+/// reads and checks it.
+pub fn chart_name_version(dir: &Path) -> io::Result<(String, String)> {
+    let path = dir.join("Chart.yaml");
+    let meta = o2dms_chart::parse_chart_yaml(&path.display().to_string(), &std::fs::read(&path)?)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+    Ok((meta.name, meta.version.to_string()))
 }
 
 /// Packages a chart directory into a `.tgz` in memory, entries under `<chart name>/`,
 /// in name order with fixed metadata, so the same directory gives the same bytes.
 pub fn package_chart_dir(dir: &Path) -> io::Result<FixtureChart> {
-    let chart_yaml = std::fs::read_to_string(dir.join("Chart.yaml"))?;
-    let (name, version) = chart_name_version(&chart_yaml).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}: Chart.yaml has no name or version", dir.display()),
-        )
-    })?;
+    let (name, version) = chart_name_version(dir)?;
     let mut files = Vec::new();
     collect_files(dir, dir, &mut files)?;
     files.sort();
@@ -521,8 +512,16 @@ mod tests {
 
     #[test]
     fn chart_yaml_fields() {
-        let y = "apiVersion: v2\nname: \"web\" # the name\nversion: 2.0.0\n";
-        assert_eq!(chart_name_version(y), Some(("web".into(), "2.0.0".into())));
-        assert_eq!(chart_name_version("name: x\n"), None);
+        let dir = tempfile::tempdir().unwrap();
+        let write = |y: &str| std::fs::write(dir.path().join("Chart.yaml"), y).unwrap();
+        write("apiVersion: v2\nname: \"web\" # the name\nversion: 2.0.0\n");
+        assert_eq!(
+            chart_name_version(dir.path()).unwrap(),
+            ("web".into(), "2.0.0".into())
+        );
+        write("name: x\n");
+        let e = chart_name_version(dir.path()).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("apiVersion"), "{e}");
     }
 }

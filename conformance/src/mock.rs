@@ -23,15 +23,16 @@ pub fn fixture_mock(fixtures_dir: &Path) -> Result<MockAdapter, String> {
     let mut ignores_scale = Vec::new();
     for f in Fixture::ALL {
         let dir = fixtures_dir.join(f.dir());
-        let read = |file: &str| {
-            std::fs::read_to_string(dir.join(file))
-                .map_err(|e| format!("{}: {e}", dir.join(file).display()))
-        };
-        let (name, version) = chart_name_version(&read("Chart.yaml")?)
-            .ok_or_else(|| format!("{}: Chart.yaml has no name or version", dir.display()))?;
-        let values: Values = match read("values.yaml") {
-            Ok(text) => serde_saphyr::from_str(&text)
-                .map_err(|e| format!("{}/values.yaml: {e}", dir.display()))?,
+        let (name, version) =
+            chart_name_version(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let values_path = dir.join("values.yaml");
+        let values: Values = match std::fs::read(&values_path) {
+            Ok(bytes) => {
+                let path = values_path.display().to_string();
+                let json = o2dms_chart::parse_values_yaml(&path, &bytes)
+                    .map_err(|e| e.to_string())?;
+                serde_json::from_value(json).map_err(|e| format!("{path}: {e}"))?
+            }
             Err(_) => Values::new(),
         };
         match f {

@@ -187,15 +187,24 @@ pub fn package_file_name(name: &str, version: &str) -> Result<String, FileNameEr
     Ok(format!("{name}-{v}.tgz"))
 }
 
-/// The fields of Chart.yaml that [`ValidatedChart`] carries, checked.
+/// The fields of a `Chart.yaml` that [`ValidatedChart`] carries, checked as Helm checks
+/// them ([`parse_chart_yaml`]).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ChartMeta {
+#[non_exhaustive]
+pub struct ChartMetadata {
+    /// `name`, a valid chart name.
     pub name: String,
+    /// `version`, SemVer 2.
     pub version: semver::Version,
+    /// `appVersion`, if set.
     pub app_version: Option<String>,
+    /// `description`, if set.
     pub description: Option<String>,
+    /// `kubeVersion`, if set.
     pub kube_version: Option<String>,
+    /// `apiVersion`.
     pub api_version: String,
+    /// `type`: application (the default) or library.
     pub chart_type: ChartType,
 }
 
@@ -273,9 +282,16 @@ fn required(
     })
 }
 
-/// Parses and checks Chart.yaml at `path`, in Helm's order: apiVersion, name, version,
-/// type.
-pub(crate) fn parse_chart_yaml(path: &str, bytes: &[u8]) -> Result<ChartMeta, ArchiveError> {
+/// Parses and checks the `Chart.yaml` at `path` (the path only names it in errors), in
+/// Helm's order: apiVersion, name, version, type.
+///
+/// ```
+/// let meta = o2dms_chart::parse_chart_yaml("web/Chart.yaml", b"apiVersion: v2\nname: web # the name\nversion: 2.0.0\n")?;
+/// assert_eq!((meta.name.as_str(), meta.version.to_string().as_str()), ("web", "2.0.0"));
+/// assert!(o2dms_chart::parse_chart_yaml("web/Chart.yaml", b"name: web\n").is_err());
+/// # Ok::<(), o2dms_chart::ArchiveError>(())
+/// ```
+pub fn parse_chart_yaml(path: &str, bytes: &[u8]) -> Result<ChartMetadata, ArchiveError> {
     let map = yaml_object(bytes).map_err(|message| ArchiveError::ChartYamlSyntax {
         path: path.to_string(),
         message,
@@ -310,7 +326,7 @@ pub(crate) fn parse_chart_yaml(path: &str, bytes: &[u8]) -> Result<ChartMeta, Ar
             })
         }
     };
-    Ok(ChartMeta {
+    Ok(ChartMetadata {
         name,
         version,
         app_version: opt_str(path, &map, "appVersion")?,
@@ -321,8 +337,9 @@ pub(crate) fn parse_chart_yaml(path: &str, bytes: &[u8]) -> Result<ChartMeta, Ar
     })
 }
 
-/// Parses values.yaml at `path` into a JSON object.
-pub(crate) fn parse_values_yaml(path: &str, bytes: &[u8]) -> Result<Value, ArchiveError> {
+/// Parses the `values.yaml` at `path` (the path only names it in errors) into a JSON
+/// object; an empty file is an empty object.
+pub fn parse_values_yaml(path: &str, bytes: &[u8]) -> Result<Value, ArchiveError> {
     yaml_object(bytes)
         .map(Value::Object)
         .map_err(|message| ArchiveError::ValuesYaml {
