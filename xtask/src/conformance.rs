@@ -214,8 +214,8 @@ pub(crate) async fn helm_binary(helm: Option<&str>) -> anyhow::Result<PathBuf> {
 struct RunStore {
     /// `None`: the adapter's default store.
     store: Option<Arc<dyn PackageStore>>,
-    _server: Option<o2dms_store::testing::StaticServer>,
-    _registry: Option<o2dms_store::testing::Registry>,
+    _server: Option<o2dms_cluster::servers::StaticServer>,
+    _registry: Option<o2dms_cluster::servers::Registry>,
     _dirs: Vec<tempfile::TempDir>,
 }
 
@@ -264,7 +264,7 @@ async fn run_store(kind: StoreKind, fixtures: &Path) -> anyhow::Result<RunStore>
             }
             let path = dir.path().to_path_buf();
             let server = tokio::task::spawn_blocking(move || {
-                o2dms_store::testing::StaticServer::start(&path)
+                o2dms_cluster::servers::StaticServer::start(&path)
             })
             .await
             .context("starting the repository server")?
@@ -284,7 +284,7 @@ async fn run_store(kind: StoreKind, fixtures: &Path) -> anyhow::Result<RunStore>
             })
         }
         StoreKind::Oci => {
-            let registry = tokio::task::spawn_blocking(o2dms_store::testing::Registry::start)
+            let registry = tokio::task::spawn_blocking(o2dms_cluster::servers::Registry::start)
                 .await
                 .context("starting the OCI registry")?
                 .map_err(|e| anyhow::anyhow!("starting the OCI registry: {e}"))?;

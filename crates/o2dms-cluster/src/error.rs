@@ -29,10 +29,11 @@ pub enum ClusterError {
         /// The last lines of the step's log, if any.
         log_tail: Option<String>,
     },
-    /// A process of the cluster failed to start or exited early.
-    #[error("cluster component `{component}` failed: {message}{}", log_suffix(&None, .log_path, .log_tail))]
+    /// A process this crate started (a cluster component or a loopback server) failed to
+    /// start, exited early, or did not come up in time.
+    #[error("process `{component}` failed: {message}{}", log_suffix(&None, .log_path, .log_tail))]
     Process {
-        /// The component (`etcd`, `kube-apiserver`, ...).
+        /// The component (`etcd`, `kube-apiserver`, `docker-registry`, ...).
         component: String,
         /// What went wrong.
         message: String,

@@ -1,8 +1,8 @@
 //! The local cluster: etcd, kube-apiserver, kube-controller-manager and kube-scheduler
 //! on free loopback ports, plus the kubelet simulator. No container engine needed.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Node, ServiceAccount};
@@ -14,7 +14,8 @@ use kube::Client;
 use crate::certs;
 use crate::error::{ClusterError, Result};
 use crate::kubelet::{KubeletConfig, KubeletHandle, KubeletSimulator};
-use crate::process::{free_port, ManagedProcess};
+use crate::ports::free_port;
+use crate::process::ManagedProcess;
 use crate::tools::{ControlPlaneBinaries, ProvisionOptions, Provisioner};
 
 /// How to start a [`LocalCluster`].
@@ -106,10 +107,6 @@ impl std::fmt::Debug for LocalCluster {
             .field("version", &self.version.git_version)
             .finish_non_exhaustive()
     }
-}
-
-fn os(args: &[String]) -> Vec<OsString> {
-    args.iter().map(OsString::from).collect()
 }
 
 fn write_file(path: &Path, contents: &str) -> Result<()> {
@@ -436,7 +433,7 @@ impl LocalCluster {
     /// Starts a component (logging to `logs/NAME.log`) and marks the phase `NAME spawned`.
     fn spawn(&mut self, t0: Instant, name: &str, binary: &Path, args: &[String]) -> Result<()> {
         let log = self.dir.join("logs").join(format!("{name}.log"));
-        let proc = ManagedProcess::spawn(name, binary, &os(args), &log)?;
+        let proc = ManagedProcess::spawn(name, Command::new(binary).args(args), Some(&log))?;
         self.processes.push(proc);
         self.mark(t0, &format!("{name} spawned"));
         Ok(())
@@ -457,7 +454,7 @@ impl LocalCluster {
         let logs: Vec<String> = self
             .processes
             .iter()
-            .map(|p| p.log_path().display().to_string())
+            .filter_map(|p| p.log_path().map(|l| l.display().to_string()))
             .collect();
         ClusterError::Timeout {
             what: format!("{what} (component logs: {})", logs.join(", ")),
@@ -635,7 +632,7 @@ impl LocalCluster {
         self.stopped = true;
         drop(self.kubelet.take());
         while let Some(mut p) = self.processes.pop() {
-            p.terminate(Duration::from_secs(10));
+            p.stop();
         }
         if !self.keep_dir {
             let _ = std::fs::remove_dir_all(&self.dir);

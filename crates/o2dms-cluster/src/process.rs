@@ -1,13 +1,12 @@
-//! Child processes of a cluster: spawning with a log file, stopping by process id.
+//! Processes this crate starts and supervises: the local cluster's components and the
+//! loopback test servers of [`crate::servers`]. One helper for all of them: a process is
+//! stopped by the pid we started it with (never by name), SIGTERM then SIGKILL after a
+//! grace period, and always reaped; its output goes to a log file or nowhere.
 
-use std::collections::HashSet;
-use std::ffi::OsString;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
@@ -15,49 +14,70 @@ use nix::unistd::Pid;
 
 use crate::error::{ClusterError, Result};
 
-/// A process started by this crate. Dropping it stops it (SIGTERM, then SIGKILL).
+/// How long a process gets between SIGTERM and SIGKILL unless told otherwise.
+const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// A process started by this crate. Dropping it stops it (see [`ManagedProcess::stop`]),
+/// also while a panic unwinds.
 #[derive(Debug)]
 pub(crate) struct ManagedProcess {
     name: String,
     child: Child,
-    log_path: PathBuf,
+    log_path: Option<PathBuf>,
+    stop_grace: Duration,
     done: bool,
 }
 
 impl ManagedProcess {
-    /// Starts `program` with `args`, stdout and stderr appended to `log_path`.
+    /// Starts `command` as the process `name` (used in messages), stdin from /dev/null,
+    /// stdout and stderr to a new file at `log_path` (or discarded when `None`). It is
+    /// stopped with a grace period of 10 s unless [`Self::with_stop_grace`] says otherwise.
     pub(crate) fn spawn(
         name: &str,
-        program: &Path,
-        args: &[OsString],
-        log_path: &Path,
+        command: &mut Command,
+        log_path: Option<&Path>,
     ) -> Result<Self> {
-        let log = File::create(log_path)
-            .map_err(|e| ClusterError::io(format!("creating {}", log_path.display()), e))?;
-        let log2 = log
-            .try_clone()
-            .map_err(|e| ClusterError::io("duplicating a log file handle", e))?;
-        let child = Command::new(program)
-            .args(args)
+        let (stdout, stderr) = match log_path {
+            Some(path) => {
+                let log = File::create(path)
+                    .map_err(|e| ClusterError::io(format!("creating {}", path.display()), e))?;
+                let log2 = log
+                    .try_clone()
+                    .map_err(|e| ClusterError::io("duplicating a log file handle", e))?;
+                (Stdio::from(log), Stdio::from(log2))
+            }
+            None => (Stdio::null(), Stdio::null()),
+        };
+        let child = command
             .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log2)
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .map_err(|e| ClusterError::Process {
                 component: name.to_string(),
-                message: format!("cannot start {}: {e}", program.display()),
+                message: format!(
+                    "cannot start {}: {e}",
+                    command.get_program().to_string_lossy()
+                ),
                 log_path: None,
                 log_tail: None,
             })?;
         Ok(ManagedProcess {
             name: name.to_string(),
             child,
-            log_path: log_path.to_path_buf(),
+            log_path: log_path.map(Path::to_path_buf),
+            stop_grace: DEFAULT_STOP_GRACE,
             done: false,
         })
     }
 
-    /// The component name.
+    /// Sets the time between SIGTERM and SIGKILL when stopped; zero sends SIGKILL at once.
+    pub(crate) fn with_stop_grace(mut self, grace: Duration) -> Self {
+        self.stop_grace = grace;
+        self
+    }
+
+    /// The name given at start.
     pub(crate) fn name(&self) -> &str {
         &self.name
     }
@@ -67,12 +87,12 @@ impl ManagedProcess {
         self.child.id()
     }
 
-    /// The log file.
-    pub(crate) fn log_path(&self) -> &Path {
-        &self.log_path
+    /// The log file, if output is kept.
+    pub(crate) fn log_path(&self) -> Option<&Path> {
+        self.log_path.as_deref()
     }
 
-    /// `Some(status)` if the process has exited.
+    /// `Some(status)` if the process has exited (and is reaped).
     pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
         if self.done {
             return None;
@@ -80,18 +100,24 @@ impl ManagedProcess {
         self.child.try_wait().ok().flatten()
     }
 
-    /// An error describing that this process exited early, with its log tail.
-    pub(crate) fn exit_error(&self, status: ExitStatus) -> ClusterError {
+    /// An error about this process: `message`, with its log file and the log's last lines.
+    pub(crate) fn failure(&self, message: impl Into<String>) -> ClusterError {
         ClusterError::Process {
             component: self.name.clone(),
-            message: format!("exited early ({status})"),
-            log_path: Some(self.log_path.clone()),
-            log_tail: Some(tail(&self.log_path, 20)),
+            message: message.into(),
+            log_path: self.log_path.clone(),
+            log_tail: self.log_path.as_deref().map(|p| tail(p, 20)),
         }
     }
 
-    /// Sends SIGTERM, waits up to `grace`, then SIGKILL; always reaps the process.
-    pub(crate) fn terminate(&mut self, grace: Duration) {
+    /// An error describing that this process exited early, with its log tail.
+    pub(crate) fn exit_error(&self, status: ExitStatus) -> ClusterError {
+        self.failure(format!("exited early ({status})"))
+    }
+
+    /// Stops the process by its pid: SIGTERM, up to the grace period, then SIGKILL; always
+    /// reaps it. Does nothing the second time, or after [`Self::detach`].
+    pub(crate) fn stop(&mut self) {
         if self.done {
             return;
         }
@@ -99,24 +125,33 @@ impl ManagedProcess {
         if let Ok(Some(_)) = self.child.try_wait() {
             return;
         }
-        let pid = Pid::from_raw(self.child.id() as i32);
-        let _ = kill(pid, Signal::SIGTERM);
-        let deadline = Instant::now() + grace;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+        if !self.stop_grace.is_zero() {
+            let _ = sigterm(self.child.id());
+            let deadline = Instant::now() + self.stop_grace;
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
             }
-            std::thread::sleep(Duration::from_millis(20));
+            tracing::warn!(component = %self.name, "did not stop after SIGTERM; sending SIGKILL");
         }
-        tracing::warn!(component = %self.name, "did not stop after SIGTERM; sending SIGKILL");
+        // `Child::kill` sends SIGKILL to this child's pid only, never to a process group.
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Lets the process outlive this handle (a detached server): it is neither stopped
+    /// nor reaped here. Returns its pid.
+    pub(crate) fn detach(mut self) -> u32 {
+        self.done = true;
+        self.child.id()
     }
 }
 
 impl Drop for ManagedProcess {
     fn drop(&mut self) {
-        self.terminate(Duration::from_secs(10));
+        self.stop();
     }
 }
 
@@ -133,28 +168,6 @@ pub(crate) fn tail(path: &Path, lines: usize) -> String {
     let text = String::from_utf8_lossy(&buf);
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-static HANDED_OUT: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
-
-/// A free TCP port on 127.0.0.1, never handed out twice by this process.
-pub(crate) fn free_port() -> Result<u16> {
-    let mut guard = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
-    let used = guard.get_or_insert_with(HashSet::new);
-    for _ in 0..200 {
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .map_err(|e| ClusterError::io("binding 127.0.0.1:0 to find a free port", e))?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| ClusterError::io("reading a bound address", e))?
-            .port();
-        if used.insert(port) {
-            return Ok(port);
-        }
-    }
-    Err(ClusterError::Config(
-        "could not find a free port on 127.0.0.1".into(),
-    ))
 }
 
 /// Whether a process with this id exists and is not a zombie.
@@ -204,4 +217,104 @@ pub(crate) fn display_command(cmd: &Command) -> String {
         s.push_str(&a.to_string_lossy());
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("sh");
+        c.args(["-c", script]);
+        c
+    }
+
+    #[test]
+    fn drop_stops_and_reaps_the_process() {
+        let p = ManagedProcess::spawn("sleeper", &mut sh("exec sleep 30"), None).unwrap();
+        let pid = p.pid();
+        assert!(process_alive(pid));
+        drop(p);
+        // Reaped: not even a zombie is left under this pid.
+        assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+    }
+
+    #[test]
+    fn sigkill_follows_an_ignored_sigterm_after_the_grace() {
+        let mut p = ManagedProcess::spawn("stubborn", &mut sh("trap '' TERM; exec sleep 30"), None)
+            .unwrap()
+            .with_stop_grace(Duration::from_millis(300));
+        let pid = p.pid();
+        std::thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        p.stop();
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(300), "{took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        assert!(!process_alive(pid));
+    }
+
+    #[test]
+    fn an_early_exit_is_reported_with_the_log_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("quitter.log");
+        let mut p = ManagedProcess::spawn(
+            "quitter",
+            &mut sh("echo to-stdout; echo to-stderr >&2; exit 3"),
+            Some(&log),
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = p.exited() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "sh did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(status.code(), Some(3));
+        assert_eq!(p.log_path(), Some(log.as_path()));
+        let text = p.exit_error(status).to_string();
+        assert!(text.contains("quitter"), "{text}");
+        assert!(
+            text.contains("to-stdout") && text.contains("to-stderr"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_missing_program_names_the_process() {
+        let err = ManagedProcess::spawn(
+            "ghost",
+            &mut Command::new("/nonexistent/o2dms-no-such-program"),
+            None,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("ghost") && text.contains("o2dms-no-such-program"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_detached_process_keeps_running() {
+        let p = ManagedProcess::spawn("daemon", &mut sh("exec sleep 30"), None).unwrap();
+        let pid = p.detach();
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(process_alive(pid));
+        sigkill(pid);
+        let _ = nix::sys::wait::waitpid(Pid::from_raw(pid as i32), None);
+        assert!(!process_alive(pid));
+    }
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("log");
+        std::fs::write(&file, "a\nb\nc\nd\n").unwrap();
+        assert_eq!(tail(&file, 2), "c\nd");
+        assert_eq!(tail(&file, 10), "a\nb\nc\nd");
+        assert_eq!(tail(&dir.path().join("absent"), 3), "");
+    }
 }

@@ -5,14 +5,14 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
 use crate::local::{LocalCluster, LocalClusterOptions, LocalPorts};
-use crate::process::{process_alive, process_start_time, sigkill, sigterm, tail};
+use crate::process::{process_alive, process_start_time, sigkill, sigterm, ManagedProcess};
 
 /// What a serving process records in `DIR/state.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,6 +34,10 @@ pub struct ServeState {
     /// The simulated node.
     pub node_name: String,
 }
+
+/// How long a serving process that never became ready gets to stop its components after
+/// SIGTERM before it is killed.
+const SERVE_STOP_GRACE: Duration = Duration::from_secs(30);
 
 /// `DIR/state.json`.
 pub fn state_path(dir: &Path) -> PathBuf {
@@ -156,6 +160,8 @@ async fn serve(dir: &Path) -> Result<()> {
 
 /// Starts `program args...` (which must end up in [`serve_blocking`] for `dir`) in its own
 /// process group, output to `dir/serve.log`, and waits up to `timeout` for its state file.
+/// Once ready it runs on after this returns; if it does not get ready, it is stopped by
+/// its pid (SIGTERM, SIGKILL after 30 s) and reaped.
 pub fn spawn_detached(
     program: &Path,
     args: &[OsString],
@@ -176,37 +182,24 @@ pub fn spawn_detached(
     std::fs::create_dir_all(dir)
         .map_err(|e| ClusterError::io(format!("creating {}", dir.display()), e))?;
     let log = log_path(dir);
-    let out = std::fs::File::create(&log)
-        .map_err(|e| ClusterError::io(format!("creating {}", log.display()), e))?;
-    let err = out
-        .try_clone()
-        .map_err(|e| ClusterError::io("duplicating a file handle", e))?;
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| ClusterError::io(format!("starting {}", program.display()), e))?;
+    let mut command = Command::new(program);
+    command.args(args).process_group(0);
+    // Stopped (by pid) only if it fails to come up; once ready it is detached.
+    let mut server = ManagedProcess::spawn("o2dms-local-cluster serve", &mut command, Some(&log))?
+        .with_stop_grace(SERVE_STOP_GRACE);
     let deadline = Instant::now() + timeout;
     loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(ClusterError::Process {
-                component: "o2dms-local-cluster serve".into(),
-                message: format!("exited before the cluster was ready ({status})"),
-                log_path: Some(log.clone()),
-                log_tail: Some(tail(&log, 30)),
-            });
+        if let Some(status) = server.exited() {
+            return Err(server.failure(format!("exited before the cluster was ready ({status})")));
         }
         if let Some(state) = read_state(dir)? {
-            if state.pid == child.id() {
+            if state.pid == server.pid() {
+                server.detach();
                 return Ok(state);
             }
         }
         if Instant::now() > deadline {
-            let _ = sigterm(child.id());
-            let _ = child.wait();
+            server.stop();
             return Err(ClusterError::Timeout {
                 what: format!("the local cluster to be ready (log: {})", log.display()),
                 seconds: timeout.as_secs_f64(),

@@ -41,8 +41,6 @@ mod local;
 mod multi;
 mod oci;
 mod order;
-#[cfg(feature = "testing")]
-pub mod testing;
 mod transport;
 
 use std::path::PathBuf;

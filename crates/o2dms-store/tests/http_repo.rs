@@ -129,7 +129,7 @@ generated: "2026-01-12T10:00:00Z"
     assert_eq!(repo.archive(&id("repo:abs@2.0.0")).await.unwrap(), abs);
     let p = repo.get(&id("repo:abs@2.0.0")).await.unwrap();
     assert_eq!(p.app_version.as_deref(), Some("9.9"));
-    assert_eq!(p.created_at.to_string(), "2026-01-12T10:00:00.500000000Z");
+    assert_eq!(p.created_at.to_string(), "2026-01-12T10:00:00.5Z");
     let err = repo.archive(&id("repo:bad@3.0.0")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Backend, "{err}");
     assert!(err.to_string().contains("digest"), "{err}");

@@ -57,30 +57,49 @@ pub(crate) struct LogQuery {
     pub(crate) previous: bool,
 }
 
+/// A `/containerLogs` query parameter whose value the simulator cannot use (the kubelet
+/// answers such a request with 400 Bad Request).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{parameter}: expected {expected}, got {value:?}")]
+pub(crate) struct BadParameter {
+    /// The parameter, as named in the query (`tailLines`, `sinceTime`, ...).
+    pub(crate) parameter: &'static str,
+    /// What it must be, such as `an integer`.
+    pub(crate) expected: &'static str,
+    /// The value given, percent-decoded.
+    pub(crate) value: String,
+}
+
+impl BadParameter {
+    fn new(parameter: &'static str, expected: &'static str, value: &str) -> Self {
+        BadParameter {
+            parameter,
+            expected,
+            value: value.to_string(),
+        }
+    }
+}
+
 impl LogQuery {
-    /// Parses a URL query string (`a=b&c=d`, percent-encoded). Unknown keys are ignored.
-    pub(crate) fn parse(query: &str) -> Result<Self, String> {
+    /// Parses a URL query string (`a=b&c=d`, `application/x-www-form-urlencoded`: percent
+    /// escapes, `+` for a space). Unknown keys are ignored; a repeated key's last value
+    /// wins.
+    pub(crate) fn parse(query: &str) -> Result<Self, BadParameter> {
         let mut q = LogQuery::default();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let key = percent_decode(key)?;
-            let value = percent_decode(value)?;
-            let int = |v: &str| -> Result<i64, String> {
-                v.parse::<i64>()
-                    .map_err(|_| format!("{key}: expected an integer, got {v:?}"))
-            };
-            match key.as_str() {
-                "tailLines" => q.tail_lines = Some(int(&value)?),
-                "sinceSeconds" => q.since_seconds = Some(int(&value)?),
-                "limitBytes" => q.limit_bytes = Some(int(&value)?),
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            match key.as_ref() {
+                "tailLines" => q.tail_lines = Some(parse_int("tailLines", &value)?),
+                "sinceSeconds" => q.since_seconds = Some(parse_int("sinceSeconds", &value)?),
+                "limitBytes" => q.limit_bytes = Some(parse_int("limitBytes", &value)?),
                 "sinceTime" => {
-                    q.since_time = Some(value.parse::<Timestamp>().map_err(|e| {
-                        format!("sinceTime: expected an RFC 3339 time, got {value:?}: {e}")
-                    })?)
+                    q.since_time =
+                        Some(value.parse::<Timestamp>().map_err(|_| {
+                            BadParameter::new("sinceTime", "an RFC 3339 time", &value)
+                        })?)
                 }
-                "timestamps" => q.timestamps = parse_bool(&key, &value)?,
-                "follow" => q.follow = parse_bool(&key, &value)?,
-                "previous" => q.previous = parse_bool(&key, &value)?,
+                "timestamps" => q.timestamps = parse_bool("timestamps", &value)?,
+                "follow" => q.follow = parse_bool("follow", &value)?,
+                "previous" => q.previous = parse_bool("previous", &value)?,
                 _ => {}
             }
         }
@@ -100,40 +119,19 @@ impl LogQuery {
     }
 }
 
-fn parse_bool(key: &str, value: &str) -> Result<bool, String> {
+fn parse_int(parameter: &'static str, value: &str) -> Result<i64, BadParameter> {
+    value
+        .parse()
+        .map_err(|_| BadParameter::new(parameter, "an integer", value))
+}
+
+/// A boolean as Go's `strconv.ParseBool` reads it; a key without a value is true.
+fn parse_bool(parameter: &'static str, value: &str) -> Result<bool, BadParameter> {
     match value {
         "" | "true" | "1" | "True" | "TRUE" | "t" | "T" => Ok(true),
         "false" | "0" | "False" | "FALSE" | "f" | "F" => Ok(false),
-        _ => Err(format!("{key}: expected a boolean, got {value:?}")),
+        _ => Err(BadParameter::new(parameter, "a boolean", value)),
     }
-}
-
-fn percent_decode(s: &str) -> Result<String, String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| format!("bad percent-encoding in {s:?}"))?;
-                out.push(hex);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).map_err(|_| format!("query value is not UTF-8: {s:?}"))
 }
 
 /// Formats a time as the kubelet does with `timestamps=true` (RFC 3339, nanoseconds, UTC).
@@ -297,9 +295,58 @@ mod tests {
             LogQuery::parse("sinceSeconds=30").unwrap().since_seconds,
             Some(30)
         );
-        assert!(LogQuery::parse("tailLines=x").is_err());
-        assert!(LogQuery::parse("sinceTime=yesterday").is_err());
-        assert!(LogQuery::parse("timestamps=maybe").is_err());
-        assert!(LogQuery::parse("tailLines=%zz").is_err());
+        // `+` is a space, as in any form-encoded query.
+        assert_eq!(
+            LogQuery::parse("sinceTime=2026-01-02T03%3A04%3A05%2B01%3A00&tailLines=+7")
+                .unwrap_err(),
+            BadParameter::new("tailLines", "an integer", " 7")
+        );
+        // A repeated key: the last value wins.
+        assert_eq!(
+            LogQuery::parse("tailLines=1&tailLines=2")
+                .unwrap()
+                .tail_lines,
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_parameter() {
+        for (query, parameter, expected, value) in [
+            ("tailLines=x", "tailLines", "an integer", "x"),
+            ("sinceSeconds=1.5", "sinceSeconds", "an integer", "1.5"),
+            ("limitBytes=%31%30k", "limitBytes", "an integer", "10k"),
+            (
+                "sinceTime=yesterday",
+                "sinceTime",
+                "an RFC 3339 time",
+                "yesterday",
+            ),
+            ("timestamps=maybe", "timestamps", "a boolean", "maybe"),
+            ("follow=yes", "follow", "a boolean", "yes"),
+            ("previous=%20", "previous", "a boolean", " "),
+            // A malformed escape stays as it is, and is no integer.
+            ("tailLines=%zz", "tailLines", "an integer", "%zz"),
+        ] {
+            let err = LogQuery::parse(query).unwrap_err();
+            assert_eq!(
+                err,
+                BadParameter::new(parameter, expected, value),
+                "{query}"
+            );
+            assert!(
+                err.to_string().starts_with(&format!("{parameter}: ")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_message_shows_the_value() {
+        let err = LogQuery::parse("tailLines=ten").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "tailLines: expected an integer, got \"ten\""
+        );
     }
 }

@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn a_closed_tcp_port_is_reported() {
-        let port = crate::process::free_port().unwrap();
+        let port = crate::ports::free_port().unwrap();
         let err = ping_docker_daemon(&format!("tcp://127.0.0.1:{port}")).unwrap_err();
         assert!(err.contains("no Docker daemon answers"), "{err}");
     }

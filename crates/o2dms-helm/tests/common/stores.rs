@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
+use o2dms_cluster::servers::{Registry, StaticServer};
 use o2dms_core::{
     CreateDeployment, DeletePackageOptions, DeploymentFilter, DmsAdapter, Error, HistoryOptions,
     PackageUpload, RollbackRequest, ScaleRequest, UpdateDeployment,
 };
 use o2dms_helm::HelmAdapter;
-use o2dms_store::testing::{Registry, StaticServer};
 use o2dms_store::{
     HttpRepoOptions, HttpRepoStore, LocalDirStore, MultiStore, OciOptions, OciStore, PackageStore,
 };

@@ -67,19 +67,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
-    o2dms_store::testing::free_port().unwrap()
+    o2dms_cluster::servers::free_port().unwrap()
 }
 
 /// `python3 -m http.server` over `dir` on a free loopback port.
 pub struct StaticServer {
     pub port: u16,
-    _server: o2dms_store::testing::StaticServer,
+    _server: o2dms_cluster::servers::StaticServer,
 }
 
 impl StaticServer {
     pub fn start(dir: &Path) -> StaticServer {
         let server =
-            o2dms_store::testing::StaticServer::start(dir).unwrap_or_else(|e| panic!("{e}"));
+            o2dms_cluster::servers::StaticServer::start(dir).unwrap_or_else(|e| panic!("{e}"));
         StaticServer {
             port: server.port(),
             _server: server,
@@ -95,7 +95,7 @@ impl StaticServer {
 /// storage in a temporary directory and deletes enabled, on a free loopback port.
 pub struct Registry {
     pub port: u16,
-    _registry: o2dms_store::testing::Registry,
+    _registry: o2dms_cluster::servers::Registry,
 }
 
 fn which(name: &str) -> Result<PathBuf, ()> {
@@ -161,7 +161,7 @@ impl Registry {
             token::ISSUER,
             bundle.display()
         );
-        let registry = o2dms_store::testing::Registry::start_configured("", |_| auth.clone())
+        let registry = o2dms_cluster::servers::Registry::start_configured("", |_| auth.clone())
             .unwrap_or_else(|e| panic!("{e}"))
             .keep(dir);
         Registry::wrap(registry)
@@ -177,7 +177,7 @@ impl Registry {
         Registry::start_with(None, Some((user, password)))
     }
 
-    fn wrap(registry: o2dms_store::testing::Registry) -> Registry {
+    fn wrap(registry: o2dms_cluster::servers::Registry) -> Registry {
         Registry {
             port: registry.port(),
             _registry: registry,
@@ -195,7 +195,7 @@ impl Registry {
             })
             .unwrap_or_default();
         let registry =
-            o2dms_store::testing::Registry::start_configured(&http_extra, |dir| match basic {
+            o2dms_cluster::servers::Registry::start_configured(&http_extra, |dir| match basic {
                 None => String::new(),
                 Some((user, password)) => {
                     let file = dir.join("htpasswd");
