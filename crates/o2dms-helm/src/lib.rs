@@ -3,19 +3,39 @@
 //! The Helm adapter for o2dms: writes go through the `helm` binary (Helm 3.x or 4.x,
 //! detected once), reads come straight from the cluster through `kube` by decoding
 //! Helm's release Secrets, with no helm process.
+//!
+//! The crate is laid out like Helm's own `pkg/action` and storage driver:
+//!
+//! - `connect` — [`HelmAdapter`]: construction, and what it offers beyond the trait;
+//! - `adapter` — the [`DmsAdapter`](o2dms_core::DmsAdapter) impl: validate, run the
+//!   action, read back;
+//! - `action` — one file per verb (install, upgrade, scale, rollback, uninstall,
+//!   recover, and the reads), each an options struct and a `run`;
+//! - `helm` — the helm process: version, argv (pure functions), values files, the
+//!   runner, the stderr classifier;
+//! - `storage` — release records behind one type: decoding, point reads, the live index,
+//!   the record cache, "in use" queries, and the consistency rules between them;
+//! - `chart`, `labels`, `manifest`, `workloads`, `locks` — what the actions share.
+//!
+//! [`record`] is public for tools that read or seed Helm's release records directly.
 
+#![warn(unreachable_pub)]
+
+mod action;
 mod adapter;
-pub mod chartdir;
-pub mod classify;
-pub mod cli;
-pub mod config;
-pub mod index;
-pub mod manifest;
-pub mod reader;
-pub mod release;
-pub mod values_file;
-pub mod workloads;
+mod chart;
+mod config;
+mod connect;
+mod helm;
+mod kube_error;
+mod labels;
+mod locks;
+mod manifest;
+pub mod record;
+mod storage;
+mod workloads;
 
-pub use adapter::{HelmAdapter, Recovery};
-pub use cli::{HelmMajor, HelmVersion};
+pub use action::recover::Recovery;
 pub use config::{HelmConfig, HelmConfigBuilder};
+pub use connect::HelmAdapter;
+pub use helm::{HelmMajor, HelmVersion};

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 /// A workload kind whose live status the adapter reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum WorkloadKind {
+pub(crate) enum WorkloadKind {
     /// apps/v1 Deployment
     Deployment,
     /// apps/v1 StatefulSet
@@ -18,7 +18,7 @@ pub enum WorkloadKind {
 
 impl WorkloadKind {
     /// The Kubernetes kind.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             WorkloadKind::Deployment => "Deployment",
             WorkloadKind::StatefulSet => "StatefulSet",
@@ -39,27 +39,27 @@ impl WorkloadKind {
     }
 
     /// Whether `spec.replicas` scales it.
-    pub fn has_replicas(self) -> bool {
+    pub(crate) fn has_replicas(self) -> bool {
         matches!(self, WorkloadKind::Deployment | WorkloadKind::StatefulSet)
     }
 }
 
 /// One workload named in a manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct WorkloadRef {
+pub(crate) struct WorkloadRef {
     /// Kind.
-    pub kind: WorkloadKind,
+    pub(crate) kind: WorkloadKind,
     /// Namespace (the release's unless the manifest says otherwise).
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// `spec.replicas` as rendered, if set.
-    pub replicas: Option<i64>,
+    pub(crate) replicas: Option<i64>,
 }
 
 impl WorkloadRef {
     /// `Deployment/web`
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("{}/{}", self.kind.as_str(), self.name)
     }
 }
@@ -84,35 +84,14 @@ struct Meta {
     namespace: Option<String>,
 }
 
-/// Splits a multi-document YAML stream at `---` lines.
-fn documents(manifest: &str) -> Vec<String> {
-    let mut docs = Vec::new();
-    let mut cur = String::new();
-    for line in manifest.lines() {
-        let t = line.trim_end();
-        if t == "---" || t.starts_with("--- ") {
-            if !cur.trim().is_empty() {
-                docs.push(std::mem::take(&mut cur));
-            }
-            cur.clear();
-            continue;
-        }
-        cur.push_str(line);
-        cur.push('\n');
-    }
-    if !cur.trim().is_empty() {
-        docs.push(cur);
-    }
-    docs
-}
-
-/// The Deployments, StatefulSets, DaemonSets and Jobs in `manifest`, sorted by kind,
-/// namespace and name. Documents that are not valid YAML (or not objects) are skipped:
-/// Helm applied them, but they cannot be workloads the adapter can read.
-pub fn workloads(manifest: &str, release_namespace: &str) -> Vec<WorkloadRef> {
-    let mut out: Vec<WorkloadRef> = documents(manifest)
-        .iter()
-        .filter_map(|d| serde_saphyr::from_str::<Doc>(d).ok())
+/// The Deployments, StatefulSets, DaemonSets and Jobs in `manifest` (a multi-document
+/// YAML stream, read by serde-saphyr), sorted by kind, namespace and name. Documents that
+/// are not objects of that shape are skipped, and reading stops at a syntax error: Helm
+/// applied them, but they cannot be workloads the adapter can read.
+pub(crate) fn workloads(manifest: &str, release_namespace: &str) -> Vec<WorkloadRef> {
+    let mut input = manifest.as_bytes();
+    let mut out: Vec<WorkloadRef> = serde_saphyr::read::<_, Doc>(&mut input)
+        .filter_map(Result::ok)
         .filter_map(|doc| {
             let kind = WorkloadKind::from_doc(doc.api_version.as_deref()?, doc.kind.as_deref()?)?;
             let meta = doc.metadata?;
@@ -211,6 +190,16 @@ metadata:
                 ("Job/migrate".to_string(), "ran", None),
             ]
         );
+    }
+
+    #[test]
+    fn block_scalars_may_hold_document_markers() {
+        // A ConfigMap whose data holds a YAML stream of its own: its `---` lines are
+        // content, not document boundaries.
+        let m = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  x.yaml: |\n    a: 1\n    ---\n    kind: Deployment\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: real\nspec:\n  replicas: 2\n";
+        let w = workloads(m, "ns");
+        assert_eq!(w.len(), 1);
+        assert_eq!((w[0].name.as_str(), w[0].replicas), ("real", Some(2)));
     }
 
     #[test]

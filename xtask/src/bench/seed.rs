@@ -13,7 +13,10 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::ByteString;
 use kube::api::{ObjectMeta, PostParams};
 use kube::{Api, Client};
-use o2dms_helm::release::{encode_release_json, release_json, secret_name, RELEASE_DATA_KEY};
+use o2dms_helm::record::{
+    decode_json as release_json, encode_json as encode_release_json, secret_name,
+    DATA_KEY as RELEASE_DATA_KEY,
+};
 
 /// A release record to clone: its JSON and its Secret's labels.
 pub struct Template {
@@ -164,14 +167,13 @@ mod tests {
         assert_eq!(labels["version"], "3");
         assert_eq!(labels["status"], "superseded");
         let data = &s.data.as_ref().unwrap()[RELEASE_DATA_KEY].0;
-        let decoded = o2dms_helm::release::decode_release(data).unwrap();
-        assert_eq!(decoded.name, "l0007");
-        assert_eq!(decoded.namespace, "big");
-        assert_eq!(decoded.version, 3);
-        assert_eq!(decoded.info.status.as_str(), "superseded");
-        assert_eq!(decoded.chart.metadata.version, "1.0.0");
-        let again = decode_json(data).unwrap();
-        assert_eq!(again["config"]["replicaCount"], 2);
+        let decoded = decode_json(data).unwrap();
+        assert_eq!(decoded["name"], "l0007");
+        assert_eq!(decoded["namespace"], "big");
+        assert_eq!(decoded["version"], 3);
+        assert_eq!(decoded["info"]["status"], "superseded");
+        assert_eq!(decoded["chart"]["metadata"]["version"], "1.0.0");
+        assert_eq!(decoded["config"]["replicaCount"], 2);
         assert!(decode_json(b"!!").is_err());
     }
 }

@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use base64::Engine as _;
 use o2dms_core::{Error, Result};
 
-use crate::release::{ChartFile, ReleaseChart};
+use crate::storage::record::{ChartFile, ReleaseChart};
 
 /// A relative path inside the chart, refusing absolute paths and `..`.
 fn safe_relative(name: &str) -> Option<PathBuf> {
@@ -42,7 +42,7 @@ fn write_file(root: &Path, f: &ChartFile) -> Result<()> {
 }
 
 /// Writes `chart` as a chart directory under `parent`; returns its path.
-pub fn rebuild(chart: &ReleaseChart, parent: &Path) -> Result<PathBuf> {
+pub(crate) fn rebuild(chart: &ReleaseChart, parent: &Path) -> Result<PathBuf> {
     let m = &chart.metadata;
     if !m.dependencies.is_empty() {
         return Err(Error::invalid(

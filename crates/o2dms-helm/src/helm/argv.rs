@@ -1,69 +1,30 @@
-//! The `helm` command line: version detection, argv per version, and running it.
+//! The `helm` command line per version, built by pure functions (tested per version).
 //!
-//! Argv is built by pure functions (tested per version) and run with
-//! `tokio::process::Command`, never through a shell. Values travel in files (see
-//! [`crate::values_file`]); argv holds only their paths.
+//! Argv is run by [`super::runner`] with `tokio::process::Command`, never through a
+//! shell. Values travel in files (see [`super::values_file`]); argv holds only their
+//! paths.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
-use o2dms_core::{Error, Result};
 use o2dms_store::InstallSource;
-use tokio::io::AsyncReadExt;
 
-/// Major version of the helm binary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HelmMajor {
-    /// Helm 3.x
-    V3,
-    /// Helm 4.x
-    V4,
-}
-
-/// The detected helm version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HelmVersion {
-    /// Major version.
-    pub major: HelmMajor,
-    /// What `helm version --template {{.Version}}` printed, e.g. `v3.17.2`.
-    pub raw: String,
-}
-
-impl HelmVersion {
-    /// Parses `v3.17.2` / `v4.1.4` (with or without the `v`, with build suffixes).
-    pub fn parse(text: &str) -> Result<HelmVersion> {
-        let raw = text.trim().to_owned();
-        let digits = raw.strip_prefix('v').unwrap_or(&raw);
-        let major = digits.split('.').next().unwrap_or("");
-        let major = match major {
-            "3" => HelmMajor::V3,
-            "4" => HelmMajor::V4,
-            _ => {
-                return Err(Error::unsupported(
-                    "helm",
-                    format!("helm {raw:?} is not supported (need 3.x or 4.x)"),
-                ))
-            }
-        };
-        Ok(HelmVersion { major, raw })
-    }
-}
+use super::version::HelmMajor;
 
 /// Where helm finds the cluster: passed explicitly on every call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Connection {
+pub(crate) struct Connection {
     /// `--kubeconfig`
-    pub kubeconfig: Option<PathBuf>,
+    pub(crate) kubeconfig: Option<PathBuf>,
     /// `--kube-context`
-    pub context: Option<String>,
+    pub(crate) context: Option<String>,
 }
 
 /// The chart to install or upgrade to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChartSource {
+pub(crate) enum ChartSource {
     /// A chart archive or directory on disk (e.g. one rebuilt from a release record).
     Path(PathBuf),
     /// What the package store says to give helm: an archive it holds or downloaded and
@@ -73,38 +34,38 @@ pub enum ChartSource {
 
 /// How long and whether to wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Waiting {
+pub(crate) struct Waiting {
     /// Wait for readiness (Helm 3 `--wait`, Helm 4 `--wait=watcher`).
-    pub wait: bool,
+    pub(crate) wait: bool,
     /// `--timeout`
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 /// An install or upgrade.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Apply<'a> {
+pub(crate) struct Apply<'a> {
     /// Release name.
-    pub name: &'a str,
+    pub(crate) name: &'a str,
     /// Namespace.
-    pub namespace: &'a str,
+    pub(crate) namespace: &'a str,
     /// Chart.
-    pub chart: &'a ChartSource,
+    pub(crate) chart: &'a ChartSource,
     /// The values file (its path only ever appears in argv).
-    pub values_file: &'a Path,
+    pub(crate) values_file: &'a Path,
     /// Storage labels (`--labels`).
-    pub labels: &'a BTreeMap<String, String>,
+    pub(crate) labels: &'a BTreeMap<String, String>,
     /// `--description`
-    pub description: Option<&'a str>,
+    pub(crate) description: Option<&'a str>,
     /// Waiting.
-    pub waiting: Waiting,
+    pub(crate) waiting: Waiting,
     /// `--history-max` (upgrade only; install makes revision 1).
-    pub max_history: u32,
+    pub(crate) max_history: u32,
     /// Render only (`--dry-run=client -o json`), for checking what a change would do.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 /// Formats a duration as Go's `time.ParseDuration` reads it.
-pub fn go_duration(d: Duration) -> String {
+pub(crate) fn go_duration(d: Duration) -> String {
     if d.subsec_nanos() == 0 {
         format!("{}s", d.as_secs())
     } else {
@@ -191,7 +152,7 @@ fn apply_common(args: &mut Vec<OsString>, v: HelmMajor, c: &Connection, a: &Appl
 
 /// `helm install NAME CHART ...`. Never `--atomic`/`--rollback-on-failure`: on a
 /// timeout the release must remain, failed.
-pub fn install_args(v: HelmMajor, c: &Connection, a: &Apply<'_>) -> Vec<OsString> {
+pub(crate) fn install_args(v: HelmMajor, c: &Connection, a: &Apply<'_>) -> Vec<OsString> {
     let mut args = vec![OsString::from("install"), OsString::from(a.name)];
     chart_args(&mut args, a.chart);
     apply_common(&mut args, v, c, a);
@@ -203,7 +164,7 @@ pub fn install_args(v: HelmMajor, c: &Connection, a: &Apply<'_>) -> Vec<OsString
 
 /// `helm upgrade NAME CHART --reset-values ...`: the values file holds the complete
 /// values, so the adapter, not helm's flags, owns merge semantics.
-pub fn upgrade_args(v: HelmMajor, c: &Connection, a: &Apply<'_>) -> Vec<OsString> {
+pub(crate) fn upgrade_args(v: HelmMajor, c: &Connection, a: &Apply<'_>) -> Vec<OsString> {
     let mut args = vec![OsString::from("upgrade"), OsString::from(a.name)];
     chart_args(&mut args, a.chart);
     apply_common(&mut args, v, c, a);
@@ -213,7 +174,7 @@ pub fn upgrade_args(v: HelmMajor, c: &Connection, a: &Apply<'_>) -> Vec<OsString
 }
 
 /// `helm rollback NAME REVISION ...` (revision 0 = the previous one, as helm reads it).
-pub fn rollback_args(
+pub(crate) fn rollback_args(
     v: HelmMajor,
     c: &Connection,
     name: &str,
@@ -234,7 +195,7 @@ pub fn rollback_args(
 }
 
 /// `helm uninstall NAME --wait ...`
-pub fn uninstall_args(
+pub(crate) fn uninstall_args(
     v: HelmMajor,
     c: &Connection,
     name: &str,
@@ -245,160 +206,6 @@ pub fn uninstall_args(
     connection_args(&mut args, c, namespace);
     waiting_args(&mut args, v, waiting, false);
     args
-}
-
-/// `helm version --template {{.Version}}`
-pub fn version_args() -> Vec<OsString> {
-    vec![
-        OsString::from("version"),
-        OsString::from("--template={{.Version}}"),
-    ]
-}
-
-/// What a finished helm run gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunOutput {
-    /// Whether helm exited 0.
-    pub success: bool,
-    /// stdout.
-    pub stdout: String,
-    /// stderr.
-    pub stderr: String,
-}
-
-/// Runs the helm binary with a controlled environment.
-#[derive(Debug, Clone)]
-pub struct HelmRunner {
-    binary: PathBuf,
-    homes: PathBuf,
-}
-
-/// How much longer than helm's own `--timeout` the adapter lets helm run before it
-/// sends SIGTERM (helm then marks the release failed rather than leaving it pending).
-pub const WATCHDOG_GRACE: Duration = Duration::from_secs(60);
-
-/// Sends SIGTERM to a still-running helm when its future is dropped (a cancelled
-/// caller): SIGTERM makes helm mark the release failed; SIGKILL would leave it pending.
-struct TermOnDrop(Option<u32>);
-
-impl Drop for TermOnDrop {
-    fn drop(&mut self) {
-        if let Some(pid) = self.0.take() {
-            terminate(pid);
-        }
-    }
-}
-
-fn terminate(pid: u32) {
-    if let Ok(pid) = i32::try_from(pid) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-    }
-}
-
-impl HelmRunner {
-    /// A runner for `binary`, with helm's cache/config/data homes under `homes`.
-    pub fn new(binary: impl Into<PathBuf>, homes: impl Into<PathBuf>) -> Self {
-        HelmRunner {
-            binary: binary.into(),
-            homes: homes.into(),
-        }
-    }
-
-    /// The binary.
-    pub fn binary(&self) -> &Path {
-        &self.binary
-    }
-
-    /// The environment changes applied to every run: every inherited `HELM_*` removed,
-    /// then the homes pointed at adapter-owned directories, the Secret driver fixed, and
-    /// colour off. Returned for tests; `None` means "remove".
-    pub fn environment(&self) -> Vec<(OsString, Option<OsString>)> {
-        let mut env: Vec<(OsString, Option<OsString>)> = std::env::vars_os()
-            .filter(|(k, _)| k.to_string_lossy().starts_with("HELM_"))
-            .map(|(k, _)| (k, None))
-            .collect();
-        for (k, sub) in [
-            ("HELM_CACHE_HOME", "cache"),
-            ("HELM_CONFIG_HOME", "config"),
-            ("HELM_DATA_HOME", "data"),
-        ] {
-            env.push((k.into(), Some(self.homes.join(sub).into_os_string())));
-        }
-        env.push(("HELM_DRIVER".into(), Some("secret".into())));
-        env.push(("NO_COLOR".into(), Some("1".into())));
-        env
-    }
-
-    /// Runs helm with `args`; kills it (SIGTERM, then SIGKILL) after `limit`.
-    pub async fn run(&self, args: &[OsString], limit: Duration) -> Result<RunOutput> {
-        tracing::debug!(helm = %self.binary.display(), ?args, "running helm");
-        let mut cmd = tokio::process::Command::new(&self.binary);
-        cmd.args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(false);
-        for (k, v) in self.environment() {
-            match v {
-                Some(v) => cmd.env(k, v),
-                None => cmd.env_remove(k),
-            };
-        }
-        let mut child = cmd.spawn().map_err(|e| Error::Unavailable {
-            message: format!("cannot run helm at {}: {e}", self.binary.display()),
-        })?;
-        let mut guard = TermOnDrop(child.id());
-        let mut out = child.stdout.take().expect("stdout is piped");
-        let mut err = child.stderr.take().expect("stderr is piped");
-        let io = async {
-            let mut o = Vec::new();
-            let mut e = Vec::new();
-            let (ro, re) = tokio::join!(out.read_to_end(&mut o), err.read_to_end(&mut e));
-            ro.and(re).map(|_| (o, e))
-        };
-        let work = async {
-            let (o, e) = io.await?;
-            let status = child.wait().await?;
-            Ok::<_, std::io::Error>((status, o, e))
-        };
-        let result = tokio::time::timeout(limit, work).await;
-        match result {
-            Ok(Ok((status, o, e))) => {
-                guard.0 = None;
-                Ok(RunOutput {
-                    success: status.success(),
-                    stdout: String::from_utf8_lossy(&o).into_owned(),
-                    stderr: String::from_utf8_lossy(&e).into_owned(),
-                })
-            }
-            Ok(Err(e)) => Err(Error::backend(format!("running helm: {e}"))),
-            Err(_) => {
-                // `work` (and the child handle) is dropped; the guard terminates helm.
-                Err(Error::Timeout {
-                    operation: "helm".to_owned(),
-                    limit,
-                    state: "helm did not finish and was terminated (SIGTERM)".to_owned(),
-                })
-            }
-        }
-    }
-
-    /// Detects the version (`helm version --template {{.Version}}`).
-    pub async fn version(&self) -> Result<HelmVersion> {
-        let out = self.run(&version_args(), Duration::from_secs(30)).await?;
-        if !out.success {
-            return Err(Error::Unavailable {
-                message: format!(
-                    "`helm version` failed: {}",
-                    crate::classify::helm_message(&out.stderr)
-                ),
-            });
-        }
-        HelmVersion::parse(&out.stdout)
-    }
 }
 
 #[cfg(test)]
@@ -437,21 +244,6 @@ mod tests {
             max_history: 7,
             dry_run,
         }
-    }
-
-    #[test]
-    fn versions_parse() {
-        assert_eq!(
-            HelmVersion::parse("v3.17.2\n").unwrap().major,
-            HelmMajor::V3
-        );
-        assert_eq!(HelmVersion::parse("v4.1.4").unwrap().major, HelmMajor::V4);
-        assert_eq!(
-            HelmVersion::parse("4.0.0-rc.1").unwrap().major,
-            HelmMajor::V4
-        );
-        assert!(HelmVersion::parse("v2.17.0").is_err());
-        assert!(HelmVersion::parse("").is_err());
     }
 
     #[test]
@@ -596,7 +388,7 @@ mod tests {
         let mut values = o2dms_core::Values::new();
         values.insert("password", "s3cr3t-value");
         values.set_path("db.token", "tok-12345");
-        let file = crate::values_file::ValuesFile::write(dir.path(), &values).unwrap();
+        let file = super::super::values_file::ValuesFile::write(dir.path(), &values).unwrap();
         let chart = ChartSource::Path(PathBuf::from("/c.tgz"));
         let labels = BTreeMap::new();
         let mut a = apply(&chart, &labels, false);
@@ -622,21 +414,5 @@ mod tests {
                 assert!(joined.contains(&format!("--values={}", file.path().display())));
             }
         }
-    }
-
-    #[test]
-    fn environment_is_clean_and_owned() {
-        let r = HelmRunner::new("helm", "/owned");
-        let env = r.environment();
-        let get = |k: &str| {
-            env.iter()
-                .rev()
-                .find(|(n, _)| n == k)
-                .and_then(|(_, v)| v.clone())
-        };
-        assert_eq!(get("HELM_CACHE_HOME"), Some("/owned/cache".into()));
-        assert_eq!(get("HELM_CONFIG_HOME"), Some("/owned/config".into()));
-        assert_eq!(get("HELM_DATA_HOME"), Some("/owned/data".into()));
-        assert_eq!(get("HELM_DRIVER"), Some("secret".into()));
     }
 }

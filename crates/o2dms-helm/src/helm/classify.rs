@@ -10,13 +10,13 @@ use o2dms_core::{ErrorKind, Resource};
 
 /// The classification of one failed helm run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HelmFailure {
+pub(crate) struct HelmFailure {
     /// The error kind.
-    pub kind: ErrorKind,
+    pub(crate) kind: ErrorKind,
     /// For NotFound: what was missing (a release or one of its revisions).
-    pub resource: Option<Resource>,
+    pub(crate) resource: Option<Resource>,
     /// helm's message without log lines and the `Error: ` prefix.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 const CONFLICT: &[&str] = &[
@@ -86,7 +86,7 @@ const INVALID: &[&str] = &[
 
 /// Strips Helm 4's structured log lines (`level=...`) and the `Error: ` prefix, and
 /// keeps at most 4000 bytes.
-pub fn helm_message(stderr: &str) -> String {
+pub(crate) fn helm_message(stderr: &str) -> String {
     let kept: Vec<&str> = stderr
         .lines()
         .filter(|l| !l.trim_start().starts_with("level=") && !l.trim().is_empty())
@@ -121,7 +121,7 @@ fn missing_revision(hay: &str) -> bool {
 }
 
 /// Classifies helm's stderr. Pure: no I/O, the same text always gives the same kind.
-pub fn classify(stderr: &str) -> HelmFailure {
+pub(crate) fn classify(stderr: &str) -> HelmFailure {
     let message = helm_message(stderr);
     let hay = stderr.to_ascii_lowercase();
     let (kind, resource) = if has_any(&hay, CONFLICT) {

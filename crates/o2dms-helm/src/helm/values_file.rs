@@ -11,11 +11,11 @@ use tempfile::NamedTempFile;
 /// A values file: created with mode 0600 before anything is written to it, removed when
 /// dropped. Only its path is ever passed to helm or logged.
 #[derive(Debug)]
-pub struct ValuesFile(NamedTempFile);
+pub(crate) struct ValuesFile(NamedTempFile);
 
 impl ValuesFile {
     /// Writes `values` as JSON (which helm reads as YAML) into a new file in `dir`.
-    pub fn write(dir: &Path, values: &Values) -> Result<ValuesFile> {
+    pub(crate) fn write(dir: &Path, values: &Values) -> Result<ValuesFile> {
         let io = |e: std::io::Error| Error::backend(format!("writing values file: {e}"));
         let mut file = tempfile::Builder::new()
             .prefix(".values-")
@@ -36,7 +36,7 @@ impl ValuesFile {
     }
 
     /// Its path.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.0.path()
     }
 }

@@ -6,20 +6,19 @@
 //! the metadata of Secrets labelled `owner=helm` (cluster-wide, one watch per adapter,
 //! started on first use) and keeps the newest revision of every release in memory, in the
 //! order lists return them. Records themselves are still read from the API server and
-//! decoded once per Secret resource version ([`RecordCache`]).
+//! decoded once per Secret resource version ([`RecordCache`](super::cache::RecordCache)).
 //!
-//! **Consistency.** Writes through the adapter wait until the index has seen them, so a
-//! list after a write always shows it. Writes by others (the `helm` CLI, another adapter)
-//! appear after the watch delivers them, normally within milliseconds. Reads of one
-//! deployment do not depend on the index being current: see
-//! [`HelmAdapter`](crate::HelmAdapter)'s get and status, which confirm what the index says
-//! with the API server.
+//! **Consistency** is [`Storage`](super::Storage)'s business: writes through the adapter
+//! wait until the index has seen them, so a list after a write always shows it; writes by
+//! others (the `helm` CLI, another adapter) appear after the watch delivers them, normally
+//! within milliseconds; reads of one deployment confirm what the index says with the API
+//! server.
 //!
 //! When the watch cannot run (e.g. RBAC allows no cluster-wide watch of Secrets), the
 //! index reports itself unusable and the adapter lists from the API server instead.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -30,16 +29,15 @@ use kube::runtime::WatchStreamExt;
 use kube::{Api, Client};
 use tokio::sync::watch;
 
-use crate::reader::{kube_error, stored, RevisionMeta, StoredRelease};
-use crate::release::secret_name;
+use super::stored::RevisionMeta;
 
 /// One revision as the index knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexedRevision {
+pub(crate) struct IndexedRevision {
     /// What the labels say.
-    pub meta: RevisionMeta,
+    pub(crate) meta: RevisionMeta,
     /// The Secret's resource version when last seen.
-    pub resource_version: Option<String>,
+    pub(crate) resource_version: Option<String>,
 }
 
 type Key = (String, String);
@@ -139,7 +137,7 @@ impl State {
 
 /// The index: a watch task and the state it keeps. Dropping it stops the watch.
 #[derive(Debug)]
-pub struct ReleaseIndex {
+pub(crate) struct ReleaseIndex {
     state: Arc<RwLock<State>>,
     changes: watch::Receiver<u64>,
     task: tokio::task::JoinHandle<()>,
@@ -154,7 +152,7 @@ impl Drop for ReleaseIndex {
 impl ReleaseIndex {
     /// Starts watching release Secrets in every namespace. Returns at once; see
     /// [`ready`](Self::ready).
-    pub fn start(client: Client) -> ReleaseIndex {
+    pub(crate) fn start(client: Client) -> ReleaseIndex {
         let state = Arc::new(RwLock::new(State::default()));
         let (tx, changes) = watch::channel(0u64);
         let api: Api<PartialObjectMeta<Secret>> = Api::all(client);
@@ -190,7 +188,7 @@ impl ReleaseIndex {
     }
 
     /// Whether the index is synced and its watch healthy; otherwise why not.
-    pub fn usable(&self) -> Result<(), String> {
+    pub(crate) fn usable(&self) -> Result<(), String> {
         let s = self
             .state
             .read()
@@ -203,7 +201,7 @@ impl ReleaseIndex {
     }
 
     /// Waits up to `bound` for the index to become usable.
-    pub async fn ready(&self, bound: Duration) -> Result<(), String> {
+    pub(crate) async fn ready(&self, bound: Duration) -> Result<(), String> {
         let mut changes = self.changes.clone();
         let deadline = tokio::time::Instant::now() + bound;
         loop {
@@ -222,7 +220,7 @@ impl ReleaseIndex {
 
     /// The newest revision of every release (of `namespace`, or all), ordered by
     /// namespace then name.
-    pub fn latest(&self, namespace: Option<&str>) -> Vec<IndexedRevision> {
+    pub(crate) fn latest(&self, namespace: Option<&str>) -> Vec<IndexedRevision> {
         self.state
             .read()
             .map(|s| s.latest(namespace))
@@ -230,12 +228,12 @@ impl ReleaseIndex {
     }
 
     /// The newest revision of one release, if the index has any.
-    pub fn latest_of(&self, namespace: &str, name: &str) -> Option<IndexedRevision> {
+    pub(crate) fn latest_of(&self, namespace: &str, name: &str) -> Option<IndexedRevision> {
         self.state.read().ok()?.latest_of(namespace, name)
     }
 
     /// Every revision of one release the index knows, ascending.
-    pub fn revisions_of(&self, namespace: &str, name: &str) -> Vec<IndexedRevision> {
+    pub(crate) fn revisions_of(&self, namespace: &str, name: &str) -> Vec<IndexedRevision> {
         self.state
             .read()
             .map(|s| s.revisions_of(namespace, name))
@@ -244,7 +242,7 @@ impl ReleaseIndex {
 
     /// Waits up to `bound` until `check` holds for the newest revision of `namespace/name`
     /// (`None`: the index has none). Returns whether it did.
-    pub async fn wait_for(
+    pub(crate) async fn wait_for(
         &self,
         namespace: &str,
         name: &str,
@@ -262,82 +260,6 @@ impl ReleaseIndex {
                 _ => return check(self.latest_of(namespace, name).as_ref()),
             }
         }
-    }
-}
-
-/// Decoded records by Secret and resource version, so a list decodes each record once.
-#[derive(Debug, Default)]
-pub struct RecordCache {
-    records: Mutex<HashMap<RecordKey, (String, Arc<StoredRelease>)>>,
-}
-
-/// Namespace, release name, revision.
-type RecordKey = (String, String, u32);
-
-/// Records kept at most; the cache starts over beyond this.
-const MAX_CACHED: usize = 20_000;
-
-impl RecordCache {
-    /// The decoded record of `rev`, if cached at its current resource version.
-    pub fn get(&self, rev: &IndexedRevision) -> Option<Arc<StoredRelease>> {
-        let rv = rev.resource_version.as_deref()?;
-        let m = &rev.meta;
-        let records = self.records.lock().ok()?;
-        let (cached_rv, record) =
-            records.get(&(m.namespace.clone(), m.name.clone(), m.revision))?;
-        (cached_rv == rv).then(|| record.clone())
-    }
-
-    /// The decoded record of `rev`: from the cache when it holds the resource version
-    /// the index saw, else read from the API server (and cached). `None` if the Secret
-    /// is gone.
-    pub async fn read(
-        &self,
-        client: &Client,
-        rev: &IndexedRevision,
-    ) -> o2dms_core::Result<Option<Arc<StoredRelease>>> {
-        if let Some(hit) = self.get(rev) {
-            return Ok(Some(hit));
-        }
-        Ok(self.fetch(client, rev).await?.map(|(_, r)| r))
-    }
-
-    /// The record of `rev` read from the API server now (and cached), with the resource
-    /// version read; `None` if the Secret is gone.
-    pub async fn fetch(
-        &self,
-        client: &Client,
-        rev: &IndexedRevision,
-    ) -> o2dms_core::Result<Option<(Option<String>, Arc<StoredRelease>)>> {
-        let m = &rev.meta;
-        let api: Api<Secret> = Api::namespaced(client.clone(), &m.namespace);
-        let Some(secret) = api
-            .get_opt(&secret_name(&m.name, m.revision))
-            .await
-            .map_err(kube_error)?
-        else {
-            return Ok(None);
-        };
-        let record = Arc::new(stored(&secret)?);
-        let rv = secret.metadata.resource_version;
-        self.put(rv.as_deref(), record.clone());
-        Ok(Some((rv, record)))
-    }
-
-    /// Remembers `record`, read at resource version `rv`.
-    pub fn put(&self, rv: Option<&str>, record: Arc<StoredRelease>) {
-        let Some(rv) = rv else { return };
-        let Ok(mut records) = self.records.lock() else {
-            return;
-        };
-        if records.len() >= MAX_CACHED {
-            records.clear();
-        }
-        let r = &record.release;
-        records.insert(
-            (r.namespace.clone(), r.name.clone(), r.version),
-            (rv.to_owned(), record),
-        );
     }
 }
 
@@ -359,7 +281,7 @@ mod tests {
         PartialObjectMeta {
             types: None,
             metadata: ObjectMeta {
-                name: Some(crate::release::secret_name(name, rev)),
+                name: Some(super::super::record::secret_name(name, rev)),
                 namespace: Some(ns.to_owned()),
                 labels: Some(labels),
                 resource_version: Some(rv.to_owned()),

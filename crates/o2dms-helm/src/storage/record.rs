@@ -9,170 +9,27 @@ use std::fmt;
 use std::io::Read;
 
 use base64::Engine as _;
-use o2dms_core::{DeploymentStatus, Error, Timestamp, Values};
+use o2dms_core::{Error, Timestamp, Values};
+
+pub(crate) use super::helm_status::HelmStatus;
 use serde::{Deserialize, Deserializer};
 
 /// The Secret type Helm's storage driver uses.
-pub const RELEASE_SECRET_TYPE: &str = "helm.sh/release.v1";
+pub(crate) const RELEASE_SECRET_TYPE: &str = "helm.sh/release.v1";
 /// The data key holding the encoded release.
-pub const RELEASE_DATA_KEY: &str = "release";
+pub(crate) const RELEASE_DATA_KEY: &str = "release";
 /// Decompressed releases larger than this are refused (a Secret holds at most 1 MiB
 /// compressed; charts compress well, but not this well).
-pub const MAX_RELEASE_JSON: u64 = 64 * 1024 * 1024;
-
-/// The labels Helm sets on every release Secret; everything else is a user label.
-pub const SYSTEM_LABELS: [&str; 6] = [
-    "name",
-    "owner",
-    "status",
-    "version",
-    "createdAt",
-    "modifiedAt",
-];
-
-/// Label prefix the adapter uses for its own per-release settings (hidden from user labels).
-pub const ADAPTER_LABEL_PREFIX: &str = "o2dms.io/";
-/// The storage label that persists a deployment's scale key.
-pub const SCALE_KEY_LABEL: &str = "o2dms.io/scale-key";
-/// The storage label that records the store prefix of the package id a revision was
-/// installed from (`oci` for `oci:web@1.0.0`); absent for unprefixed ids (`web@1.0.0`).
-/// With the chart name and version of the record it gives back the exact package id.
-pub const PACKAGE_PREFIX_LABEL: &str = "o2dms.io/package-prefix";
+pub(crate) const MAX_RELEASE_JSON: u64 = 64 * 1024 * 1024;
 
 /// The name of the Secret holding `revision` of release `name`.
-pub fn secret_name(name: &str, revision: u32) -> String {
+pub(crate) fn secret_name(name: &str, revision: u32) -> String {
     format!("sh.helm.release.v1.{name}.v{revision}")
-}
-
-/// A Helm release status, as Helm writes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub enum HelmStatus {
-    /// `unknown`
-    #[default]
-    Unknown,
-    /// `deployed`
-    Deployed,
-    /// `uninstalled`
-    Uninstalled,
-    /// `superseded`
-    Superseded,
-    /// `failed`
-    Failed,
-    /// `uninstalling`
-    Uninstalling,
-    /// `pending-install`
-    PendingInstall,
-    /// `pending-upgrade`
-    PendingUpgrade,
-    /// `pending-rollback`
-    PendingRollback,
-    /// Anything a future Helm might write; kept verbatim.
-    Other(String),
-}
-
-impl HelmStatus {
-    /// Every status Helm 3 and 4 know.
-    pub const KNOWN: [HelmStatus; 9] = [
-        HelmStatus::Unknown,
-        HelmStatus::Deployed,
-        HelmStatus::Uninstalled,
-        HelmStatus::Superseded,
-        HelmStatus::Failed,
-        HelmStatus::Uninstalling,
-        HelmStatus::PendingInstall,
-        HelmStatus::PendingUpgrade,
-        HelmStatus::PendingRollback,
-    ];
-
-    /// Parses Helm's text.
-    pub fn parse(s: &str) -> HelmStatus {
-        match s {
-            "unknown" => HelmStatus::Unknown,
-            "deployed" => HelmStatus::Deployed,
-            "uninstalled" => HelmStatus::Uninstalled,
-            "superseded" => HelmStatus::Superseded,
-            "failed" => HelmStatus::Failed,
-            "uninstalling" => HelmStatus::Uninstalling,
-            "pending-install" => HelmStatus::PendingInstall,
-            "pending-upgrade" => HelmStatus::PendingUpgrade,
-            "pending-rollback" => HelmStatus::PendingRollback,
-            other => HelmStatus::Other(other.to_owned()),
-        }
-    }
-
-    /// Helm's text.
-    pub fn as_str(&self) -> &str {
-        match self {
-            HelmStatus::Unknown => "unknown",
-            HelmStatus::Deployed => "deployed",
-            HelmStatus::Uninstalled => "uninstalled",
-            HelmStatus::Superseded => "superseded",
-            HelmStatus::Failed => "failed",
-            HelmStatus::Uninstalling => "uninstalling",
-            HelmStatus::PendingInstall => "pending-install",
-            HelmStatus::PendingUpgrade => "pending-upgrade",
-            HelmStatus::PendingRollback => "pending-rollback",
-            HelmStatus::Other(s) => s,
-        }
-    }
-
-    /// Whether a writer holds (or held, and crashed holding) the release.
-    pub fn is_pending(&self) -> bool {
-        matches!(
-            self,
-            HelmStatus::PendingInstall | HelmStatus::PendingUpgrade | HelmStatus::PendingRollback
-        )
-    }
-
-    /// The status of one revision, as history shows it: each Helm status maps to
-    /// exactly one [`DeploymentStatus`]. Unrecognised text counts as `unknown`.
-    pub fn revision_status(&self) -> DeploymentStatus {
-        match self {
-            HelmStatus::Unknown | HelmStatus::Other(_) => DeploymentStatus::Pending,
-            HelmStatus::Deployed => DeploymentStatus::Deployed,
-            HelmStatus::Uninstalled => DeploymentStatus::Deleted,
-            HelmStatus::Superseded => DeploymentStatus::Superseded,
-            HelmStatus::Failed => DeploymentStatus::Failed,
-            HelmStatus::Uninstalling => DeploymentStatus::Deleting,
-            HelmStatus::PendingInstall => DeploymentStatus::Deploying,
-            HelmStatus::PendingUpgrade => DeploymentStatus::Upgrading,
-            HelmStatus::PendingRollback => DeploymentStatus::RollingBack,
-        }
-    }
-
-    /// The status of a live deployment whose newest revision has this status.
-    ///
-    /// Same as [`revision_status`](Self::revision_status) except that a newest revision
-    /// left `superseded` (its successor's record was removed by hand) is reported as
-    /// Failed: Helm itself refuses to upgrade such a release ("has no deployed releases").
-    pub fn live_status(&self) -> DeploymentStatus {
-        match self {
-            HelmStatus::Superseded => DeploymentStatus::Failed,
-            other => other.revision_status(),
-        }
-    }
-}
-
-impl fmt::Display for HelmStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for HelmStatus {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Option::<String>::deserialize(d)?.unwrap_or_default();
-        Ok(if s.is_empty() {
-            HelmStatus::Unknown
-        } else {
-            HelmStatus::parse(&s)
-        })
-    }
 }
 
 /// Parses a Helm timestamp leniently: missing, `null`, `""`, unparseable text and Go's
 /// zero time (`0001-01-01T00:00:00Z`, which Helm 3 writes for "unset") are all `None`.
-pub fn parse_helm_time(s: &str) -> Option<Timestamp> {
+pub(crate) fn parse_helm_time(s: &str) -> Option<Timestamp> {
     let s = s.trim();
     if s.is_empty() || s.starts_with("0001-01-01") {
         return None;
@@ -197,113 +54,113 @@ where
 /// `info` of a release.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-pub struct ReleaseInfo {
+pub(crate) struct ReleaseInfo {
     /// When revision 1 was installed.
     #[serde(deserialize_with = "helm_time")]
-    pub first_deployed: Option<Timestamp>,
+    pub(crate) first_deployed: Option<Timestamp>,
     /// When this revision was made.
     #[serde(deserialize_with = "helm_time")]
-    pub last_deployed: Option<Timestamp>,
+    pub(crate) last_deployed: Option<Timestamp>,
     /// When it was uninstalled (kept history only).
     #[serde(deserialize_with = "helm_time")]
-    pub deleted: Option<Timestamp>,
+    pub(crate) deleted: Option<Timestamp>,
     /// What the operation said.
     #[serde(deserialize_with = "null_as_default")]
-    pub description: String,
+    pub(crate) description: String,
     /// Helm's status.
-    pub status: HelmStatus,
+    pub(crate) status: HelmStatus,
     /// Newest Helm: the revision a rollback returned to.
-    pub rollback_revision: Option<u32>,
+    pub(crate) rollback_revision: Option<u32>,
 }
 
 /// `chart.metadata` (the fields the adapter uses).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-pub struct ChartMetadata {
+pub(crate) struct ChartMetadata {
     /// Chart name.
     #[serde(deserialize_with = "null_as_default")]
-    pub name: String,
+    pub(crate) name: String,
     /// Chart version.
     #[serde(deserialize_with = "null_as_default")]
-    pub version: String,
+    pub(crate) version: String,
     /// App version.
     #[serde(rename = "appVersion")]
-    pub app_version: Option<String>,
+    pub(crate) app_version: Option<String>,
     /// Description.
     #[serde(deserialize_with = "null_as_default")]
-    pub description: String,
+    pub(crate) description: String,
     /// `v1`, `v2` (or `v3` behind Helm 4's experiment flag).
     #[serde(rename = "apiVersion")]
-    pub api_version: Option<String>,
+    pub(crate) api_version: Option<String>,
     /// Declared dependencies; their charts are not stored in the release.
     #[serde(deserialize_with = "null_as_default")]
-    pub dependencies: Vec<serde_json::Value>,
+    pub(crate) dependencies: Vec<serde_json::Value>,
     /// Every other `Chart.yaml` field, kept to rebuild the chart.
     #[serde(flatten)]
-    pub extra: BTreeMap<String, serde_json::Value>,
+    pub(crate) extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// A file of a stored chart (`data` is base64 in the JSON).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-pub struct ChartFile {
+pub(crate) struct ChartFile {
     /// Path inside the chart.
-    pub name: String,
+    pub(crate) name: String,
     /// Base64 content.
-    pub data: String,
+    pub(crate) data: String,
 }
 
 /// `chart` of a release.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-pub struct ReleaseChart {
+pub(crate) struct ReleaseChart {
     /// `Chart.yaml`.
     #[serde(deserialize_with = "null_as_default")]
-    pub metadata: ChartMetadata,
+    pub(crate) metadata: ChartMetadata,
     /// The chart's default values (`values.yaml`).
     #[serde(deserialize_with = "null_as_default")]
-    pub values: Values,
+    pub(crate) values: Values,
     /// Templates (name + base64 data).
     #[serde(deserialize_with = "null_as_default")]
-    pub templates: Vec<ChartFile>,
+    pub(crate) templates: Vec<ChartFile>,
     /// Other files.
     #[serde(deserialize_with = "null_as_default")]
-    pub files: Vec<ChartFile>,
+    pub(crate) files: Vec<ChartFile>,
     /// `values.schema.json`, base64.
-    pub schema: Option<String>,
+    pub(crate) schema: Option<String>,
 }
 
 /// A decoded release record: one revision of one release.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-pub struct Release {
+pub(crate) struct Release {
     /// Release name.
     #[serde(deserialize_with = "null_as_default")]
-    pub name: String,
+    pub(crate) name: String,
     /// Namespace.
     #[serde(deserialize_with = "null_as_default")]
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Revision.
-    pub version: u32,
+    pub(crate) version: u32,
     /// Status, times and description.
     #[serde(deserialize_with = "null_as_default")]
-    pub info: ReleaseInfo,
+    pub(crate) info: ReleaseInfo,
     /// The chart it was made from.
     #[serde(deserialize_with = "null_as_default")]
-    pub chart: ReleaseChart,
+    pub(crate) chart: ReleaseChart,
     /// The user-supplied values.
     #[serde(deserialize_with = "null_as_default")]
-    pub config: Values,
+    pub(crate) config: Values,
     /// The rendered manifest (YAML documents).
     #[serde(deserialize_with = "null_as_default")]
-    pub manifest: String,
+    pub(crate) manifest: String,
     /// Helm 4: `ssa` or `csa` (empty: client-side).
-    pub apply_method: Option<String>,
+    pub(crate) apply_method: Option<String>,
 }
 
 impl Release {
     /// `name-version` of the chart, as `helm list` prints it.
-    pub fn chart_ref(&self) -> String {
+    pub(crate) fn chart_ref(&self) -> String {
         format!(
             "{}-{}",
             self.chart.metadata.name, self.chart.metadata.version
@@ -313,7 +170,7 @@ impl Release {
 
 /// Why a stored release could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError(pub String);
+pub(crate) struct DecodeError(pub String);
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -332,7 +189,7 @@ const GZIP_MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
 /// The JSON inside the `release` data of a release Secret (after Kubernetes' own base64
 /// layer is removed): base64, then gunzip if the gzip magic `1f 8b 08` is present (very
 /// old records are plain), at most `MAX_RELEASE_JSON` bytes.
-pub fn release_json(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
+pub(crate) fn release_json(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let text: Vec<u8> = data
         .iter()
         .copied()
@@ -359,28 +216,17 @@ pub fn release_json(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
 
 /// Decodes the `release` data of a release Secret ([`release_json`]) as a release of
 /// either Helm version.
-pub fn decode_release(data: &[u8]) -> Result<Release, DecodeError> {
+pub(crate) fn decode_release(data: &[u8]) -> Result<Release, DecodeError> {
     serde_json::from_slice(&release_json(data)?).map_err(|e| DecodeError(format!("json: {e}")))
 }
 
 /// Encodes a release JSON the way Helm stores it (base64 of gzip); for tests and tools.
-pub fn encode_release_json(json: &[u8]) -> String {
+pub(crate) fn encode_release_json(json: &[u8]) -> String {
     use std::io::Write as _;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(json).expect("writing to a Vec cannot fail");
     let bytes = gz.finish().expect("writing to a Vec cannot fail");
     base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// User labels: the Secret's labels without Helm's own and without the adapter's.
-pub fn user_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    labels
-        .iter()
-        .filter(|(k, _)| {
-            !SYSTEM_LABELS.contains(&k.as_str()) && !k.starts_with(ADAPTER_LABEL_PREFIX)
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 #[cfg(test)]
@@ -473,59 +319,5 @@ mod tests {
         );
         assert_eq!(j("{}").status, HelmStatus::Unknown);
         assert_eq!(j(r#"{"status":null}"#).status, HelmStatus::Unknown);
-    }
-
-    #[test]
-    fn every_helm_status_maps_to_exactly_one_status() {
-        use std::collections::HashSet;
-        let mut seen = HashSet::new();
-        for s in HelmStatus::KNOWN {
-            assert_eq!(HelmStatus::parse(s.as_str()), s, "round trip");
-            assert!(
-                seen.insert(s.revision_status()),
-                "{s} maps to a fresh status"
-            );
-            assert_ne!(
-                s.live_status(),
-                DeploymentStatus::Superseded,
-                "superseded is never live"
-            );
-        }
-        assert_eq!(seen.len(), 9);
-        assert_eq!(
-            HelmStatus::Superseded.revision_status(),
-            DeploymentStatus::Superseded
-        );
-        let pending: Vec<_> = HelmStatus::KNOWN
-            .iter()
-            .filter(|s| s.is_pending())
-            .collect();
-        assert_eq!(pending.len(), 3);
-        assert!(pending.iter().all(|s| s.live_status().is_in_progress()));
-        assert_eq!(
-            HelmStatus::parse("something-new").revision_status(),
-            DeploymentStatus::Pending
-        );
-    }
-
-    #[test]
-    fn user_labels_hide_helm_and_adapter_labels() {
-        let labels: BTreeMap<String, String> = [
-            ("name", "a"),
-            ("owner", "helm"),
-            ("status", "deployed"),
-            ("version", "1"),
-            ("createdAt", "1"),
-            ("modifiedAt", "1"),
-            (SCALE_KEY_LABEL, "server.replicas"),
-            ("tier", "edge"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let u = user_labels(&labels);
-        assert_eq!(u.len(), 1);
-        assert_eq!(u["tier"], "edge");
-        assert_eq!(secret_name("web", 3), "sh.helm.release.v1.web.v3");
     }
 }

@@ -1,227 +1,39 @@
-//! Reading releases straight from the cluster: Helm's Secrets, decoded with no helm process.
+//! Release records read straight from the API server: consistent lists of their
+//! metadata and point reads of one revision, with no helm process and no cache.
 //!
 //! The labels Helm puts on every release Secret (`owner=helm`, `name`, `version`, `status`)
 //! are enough to find the newest revision of every release, so listing fetches metadata
-//! only and decodes just the records a page returns.
-
-use std::collections::BTreeMap;
+//! only and decodes just the records asked for.
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{ListParams, ObjectMeta};
+use kube::api::ListParams;
+use kube::core::Selector;
 use kube::{Api, Client};
-use o2dms_core::{
-    Deployment, DeploymentId, Error, PackageId, Resource, Result, Revision, Timestamp, Value,
-};
+use o2dms_core::{DeploymentId, Error, Resource, Result};
 
-use crate::release::{
-    decode_release, secret_name, user_labels, HelmStatus, Release, PACKAGE_PREFIX_LABEL,
-    RELEASE_DATA_KEY, SCALE_KEY_LABEL,
-};
-
-/// Maps a kube client error to the adapter's kinds.
-pub fn kube_error(e: kube::Error) -> Error {
-    match e {
-        kube::Error::Api(s) => match s.code {
-            404 => Error::backend(format!("not found: {}", s.message)),
-            401 | 403 => Error::backend(format!("forbidden ({}): {}", s.code, s.message)),
-            409 => Error::backend(format!("conflict: {}", s.message)),
-            500..=599 => Error::Unavailable {
-                message: format!("API server error {}: {}", s.code, s.message),
-            },
-            _ => Error::backend(format!("API error {}: {}", s.code, s.message)),
-        },
-        kube::Error::HyperError(_) | kube::Error::Service(_) => Error::Unavailable {
-            message: format!("Kubernetes API unreachable: {e}"),
-        },
-        other => Error::backend(format!("Kubernetes API: {other}")),
-    }
-}
-
-/// One release Secret, seen through its labels only.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevisionMeta {
-    /// Namespace.
-    pub namespace: String,
-    /// Release name (`name` label).
-    pub name: String,
-    /// Revision (`version` label, or the Secret name's `.vN` suffix).
-    pub revision: u32,
-    /// Status (`status` label).
-    pub status: HelmStatus,
-    /// All labels of the Secret.
-    pub labels: BTreeMap<String, String>,
-    /// The Secret's creation time.
-    pub created: Option<Timestamp>,
-}
-
-impl RevisionMeta {
-    /// From a Secret's metadata; `None` if it is not a Helm release record.
-    pub fn from_meta(meta: &ObjectMeta) -> Option<RevisionMeta> {
-        let labels: BTreeMap<String, String> = meta.labels.clone().unwrap_or_default();
-        if labels.get("owner").map(String::as_str) != Some("helm") {
-            return None;
-        }
-        let secret = meta.name.as_deref()?;
-        let name = labels.get("name")?.clone();
-        let revision = labels
-            .get("version")
-            .and_then(|v| v.parse().ok())
-            .or_else(|| secret.rsplit_once(".v")?.1.parse().ok())?;
-        if secret != secret_name(&name, revision) {
-            return None;
-        }
-        Some(RevisionMeta {
-            namespace: meta.namespace.clone().unwrap_or_default(),
-            name,
-            revision,
-            status: HelmStatus::parse(labels.get("status").map_or("", String::as_str)),
-            created: meta
-                .creation_timestamp
-                .as_ref()
-                .map(|t| Timestamp::from_unix(t.0.as_second(), 0)),
-            labels,
-        })
-    }
-
-    /// The deployment id (namespace/name), unvalidated.
-    pub fn key(&self) -> (String, String) {
-        (self.namespace.clone(), self.name.clone())
-    }
-}
-
-/// The newest revision of each release among `metas`, keyed by (namespace, name).
-pub fn latest_revisions(
-    metas: impl IntoIterator<Item = RevisionMeta>,
-) -> BTreeMap<(String, String), RevisionMeta> {
-    let mut out: BTreeMap<(String, String), RevisionMeta> = BTreeMap::new();
-    for m in metas {
-        match out.get(&m.key()) {
-            Some(cur) if cur.revision >= m.revision => {}
-            _ => {
-                out.insert(m.key(), m);
-            }
-        }
-    }
-    out
-}
-
-/// A decoded revision with the labels of its Secret.
-#[derive(Debug, Clone)]
-pub struct StoredRelease {
-    /// The record.
-    pub release: Release,
-    /// The Secret's labels (Helm's, the adapter's and the user's).
-    pub labels: BTreeMap<String, String>,
-    /// The Secret's creation time.
-    pub created: Option<Timestamp>,
-}
-
-impl StoredRelease {
-    /// The deployment id.
-    pub fn id(&self) -> DeploymentId {
-        DeploymentId {
-            namespace: self.release.namespace.clone(),
-            name: self.release.name.clone(),
-        }
-    }
-
-    /// The package id this revision was installed from: `prefix:name@version` when the
-    /// adapter recorded a store prefix ([`PACKAGE_PREFIX_LABEL`]), else `name@version`
-    /// (unprefixed ids, and releases made by the helm CLI), with the chart's name and
-    /// version from the record.
-    pub fn package(&self) -> PackageId {
-        let m = &self.release.chart.metadata;
-        let id = match self
-            .labels
-            .get(PACKAGE_PREFIX_LABEL)
-            .filter(|p| !p.is_empty())
-        {
-            Some(prefix) => PackageId::new(format!("{prefix}:{}@{}", m.name, m.version)),
-            None => PackageId::from_name_version(&m.name, &m.version),
-        };
-        id.or_else(|_| PackageId::new("unknown@unknown"))
-            .expect("a constant id is valid")
-    }
-
-    /// The scale key persisted for this deployment, if any.
-    pub fn scale_key(&self) -> Option<&str> {
-        self.labels.get(SCALE_KEY_LABEL).map(String::as_str)
-    }
-
-    /// As a [`Deployment`] (the newest revision describes the deployment).
-    pub fn to_deployment(&self) -> Deployment {
-        let r = &self.release;
-        let created = r
-            .info
-            .first_deployed
-            .or(self.created)
-            .unwrap_or(Timestamp::EPOCH);
-        let updated = r.info.last_deployed.or(self.created).unwrap_or(created);
-        let mut extensions = BTreeMap::new();
-        extensions.insert("helm.releaseName".to_owned(), Value::from(r.name.as_str()));
-        extensions.insert("helm.revision".to_owned(), Value::from(r.version));
-        extensions.insert("helm.chart".to_owned(), Value::from(r.chart_ref()));
-        extensions.insert(
-            "helm.status".to_owned(),
-            Value::from(r.info.status.as_str()),
-        );
-        if let Some(k) = self.scale_key() {
-            extensions.insert("helm.scaleKey".to_owned(), Value::from(k));
-        }
-        if let Some(m) = r.apply_method.as_deref().filter(|m| !m.is_empty()) {
-            extensions.insert("helm.applyMethod".to_owned(), Value::from(m));
-        }
-        Deployment {
-            id: self.id(),
-            package: self.package(),
-            revision: r.version,
-            status: r.info.status.live_status(),
-            description: r.info.description.clone(),
-            labels: user_labels(&self.labels),
-            values: r.config.clone(),
-            created_at: created,
-            updated_at: updated,
-            extensions,
-        }
-    }
-
-    /// As one history entry.
-    pub fn to_revision(&self) -> Revision {
-        let r = &self.release;
-        Revision {
-            revision: r.version,
-            package: self.package(),
-            status: r.info.status.revision_status(),
-            description: r.info.description.clone(),
-            values: r.config.clone(),
-            updated_at: r
-                .info
-                .last_deployed
-                .or(self.created)
-                .unwrap_or(Timestamp::EPOCH),
-        }
-    }
-}
+use super::record::secret_name;
+use super::stored::{latest_revisions, stored, RevisionMeta, StoredRelease};
+use crate::kube_error::kube_error;
 
 /// Reads release records through the Kubernetes API.
 #[derive(Clone)]
-pub struct ReleaseReader {
+pub(crate) struct ReleaseSecrets {
     client: Client,
 }
 
 const PAGE: u32 = 500;
 
-fn selector(name: Option<&str>) -> String {
-    match name {
-        Some(n) => format!("owner=helm,name={n}"),
-        None => "owner=helm".to_owned(),
-    }
+/// Helm's release Secrets (`owner=helm`), of one release when `name` is given.
+fn selector(name: Option<&str>) -> Selector {
+    let mut labels = vec![("owner".to_owned(), "helm".to_owned())];
+    labels.extend(name.map(|n| ("name".to_owned(), n.to_owned())));
+    labels.into_iter().collect()
 }
 
-impl ReleaseReader {
+impl ReleaseSecrets {
     /// A reader using `client`.
-    pub fn new(client: Client) -> Self {
-        ReleaseReader { client }
+    pub(crate) fn new(client: Client) -> Self {
+        ReleaseSecrets { client }
     }
 
     fn api(&self, namespace: Option<&str>) -> Api<Secret> {
@@ -233,13 +45,15 @@ impl ReleaseReader {
 
     /// Metadata of every release Secret in `namespace` (all if `None`), optionally of one
     /// release. Follows the API server's own continue tokens.
-    pub async fn list_meta(
+    pub(crate) async fn list_meta(
         &self,
         namespace: Option<&str>,
         name: Option<&str>,
     ) -> Result<Vec<RevisionMeta>> {
         let api = self.api(namespace);
-        let mut lp = ListParams::default().labels(&selector(name)).limit(PAGE);
+        let mut lp = ListParams::default()
+            .labels_from(&selector(name))
+            .limit(PAGE);
         let mut out = Vec::new();
         loop {
             let list = api.list_metadata(&lp).await.map_err(kube_error)?;
@@ -257,13 +71,13 @@ impl ReleaseReader {
     }
 
     /// The newest revision's metadata of one release, `None` if it has no records.
-    pub async fn latest_meta(&self, id: &DeploymentId) -> Result<Option<RevisionMeta>> {
+    pub(crate) async fn latest_meta(&self, id: &DeploymentId) -> Result<Option<RevisionMeta>> {
         let metas = self.list_meta(Some(&id.namespace), Some(&id.name)).await?;
         Ok(latest_revisions(metas).into_values().next())
     }
 
     /// One revision, decoded; `None` if its Secret does not exist.
-    pub async fn revision(
+    pub(crate) async fn revision(
         &self,
         namespace: &str,
         name: &str,
@@ -278,7 +92,7 @@ impl ReleaseReader {
     }
 
     /// The newest revision, decoded.
-    pub async fn latest(&self, id: &DeploymentId) -> Result<Option<StoredRelease>> {
+    pub(crate) async fn latest(&self, id: &DeploymentId) -> Result<Option<StoredRelease>> {
         // Two tries: the newest Secret can vanish between list and get (history pruning
         // or an uninstall racing us).
         for _ in 0..2 {
@@ -296,17 +110,17 @@ impl ReleaseReader {
     }
 
     /// The newest revision, or NotFound.
-    pub async fn require(&self, id: &DeploymentId) -> Result<StoredRelease> {
+    pub(crate) async fn require(&self, id: &DeploymentId) -> Result<StoredRelease> {
         self.latest(id)
             .await?
             .ok_or_else(|| Error::not_found(Resource::Deployment, id))
     }
 
     /// Every stored revision, ascending.
-    pub async fn all_revisions(&self, id: &DeploymentId) -> Result<Vec<StoredRelease>> {
+    pub(crate) async fn all_revisions(&self, id: &DeploymentId) -> Result<Vec<StoredRelease>> {
         let api = self.api(Some(&id.namespace));
         let mut lp = ListParams::default()
-            .labels(&selector(Some(&id.name)))
+            .labels_from(&selector(Some(&id.name)))
             .limit(PAGE);
         let mut out = Vec::new();
         loop {
@@ -323,159 +137,5 @@ impl ReleaseReader {
         }
         out.sort_by_key(|r| r.release.version);
         Ok(out)
-    }
-}
-
-/// Decodes a release Secret.
-pub fn stored(secret: &Secret) -> Result<StoredRelease> {
-    let name = secret.metadata.name.as_deref().unwrap_or("?");
-    if let Some(t) = secret.type_.as_deref() {
-        if t != crate::release::RELEASE_SECRET_TYPE {
-            return Err(Error::backend(format!(
-                "Secret {name} has type {t}, not a Helm release record"
-            )));
-        }
-    }
-    let data = secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(RELEASE_DATA_KEY))
-        .ok_or_else(|| Error::backend(format!("Secret {name} has no `release` data")))?;
-    let release =
-        decode_release(&data.0).map_err(|e| Error::backend(format!("Secret {}: {e}", name)))?;
-    Ok(StoredRelease {
-        release,
-        labels: secret.metadata.labels.clone().unwrap_or_default(),
-        created: secret
-            .metadata
-            .creation_timestamp
-            .as_ref()
-            .map(|t| Timestamp::from_unix(t.0.as_second(), 0)),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use k8s_openapi::ByteString;
-
-    fn meta(secret: &str, labels: &[(&str, &str)]) -> ObjectMeta {
-        ObjectMeta {
-            name: Some(secret.to_owned()),
-            namespace: Some("ns".to_owned()),
-            labels: Some(
-                labels
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn newest_revision_per_release_from_labels() {
-        let m = |n: &str, v: u32, s: &str| {
-            RevisionMeta::from_meta(&meta(
-                &secret_name(n, v),
-                &[
-                    ("owner", "helm"),
-                    ("name", n),
-                    ("version", &v.to_string()),
-                    ("status", s),
-                ],
-            ))
-            .unwrap()
-        };
-        let latest = latest_revisions([
-            m("a", 1, "superseded"),
-            m("a", 10, "deployed"),
-            m("a", 9, "superseded"),
-            m("b", 1, "pending-install"),
-        ]);
-        assert_eq!(latest.len(), 2);
-        assert_eq!(latest[&("ns".into(), "a".into())].revision, 10);
-        assert_eq!(
-            latest[&("ns".into(), "b".into())].status,
-            HelmStatus::PendingInstall
-        );
-    }
-
-    #[test]
-    fn ignores_secrets_that_are_not_release_records() {
-        assert!(RevisionMeta::from_meta(&meta("x", &[("owner", "helm"), ("name", "x")])).is_none());
-        assert!(RevisionMeta::from_meta(&meta(
-            "sh.helm.release.v1.a.v1",
-            &[("owner", "someone"), ("name", "a"), ("version", "1")]
-        ))
-        .is_none());
-        // version label missing: the Secret name still says which revision it is
-        let m = RevisionMeta::from_meta(&meta(
-            "sh.helm.release.v1.a.b.v3",
-            &[("owner", "helm"), ("name", "a.b")],
-        ))
-        .unwrap();
-        assert_eq!(m.revision, 3);
-    }
-
-    #[test]
-    fn secret_to_deployment() {
-        let json = r#"{"name":"web","namespace":"ns","version":2,"info":{"first_deployed":"2026-01-01T00:00:00Z","last_deployed":"2026-01-02T00:00:00Z","deleted":"0001-01-01T00:00:00Z","description":"Upgrade complete","status":"deployed"},"chart":{"metadata":{"name":"web","version":"1.2.0"}},"config":{"replicaCount":2}}"#;
-        let encoded = crate::release::encode_release_json(json.as_bytes());
-        let secret = Secret {
-            metadata: meta(
-                "sh.helm.release.v1.web.v2",
-                &[
-                    ("owner", "helm"),
-                    ("name", "web"),
-                    ("version", "2"),
-                    ("status", "deployed"),
-                    ("tier", "edge"),
-                    (SCALE_KEY_LABEL, "server.replicas"),
-                ],
-            ),
-            type_: Some("helm.sh/release.v1".into()),
-            data: Some(
-                [("release".to_string(), ByteString(encoded.into_bytes()))]
-                    .into_iter()
-                    .collect(),
-            ),
-            ..Default::default()
-        };
-        let s = stored(&secret).unwrap();
-        let d = s.to_deployment();
-        assert_eq!(d.id.to_string(), "ns/web");
-        assert_eq!(d.package.as_str(), "web@1.2.0");
-        assert_eq!(d.revision, 2);
-        assert_eq!(d.status, o2dms_core::DeploymentStatus::Deployed);
-        assert_eq!(d.labels.len(), 1);
-        assert_eq!(d.extensions["helm.chart"], Value::from("web-1.2.0"));
-        assert_eq!(d.extensions["helm.revision"], Value::Int(2));
-        assert_eq!(d.extensions["helm.status"], Value::from("deployed"));
-        assert_eq!(d.extensions["helm.releaseName"], Value::from("web"));
-        assert_eq!(
-            d.extensions["helm.scaleKey"],
-            Value::from("server.replicas")
-        );
-        assert_eq!(d.created_at.to_string(), "2026-01-01T00:00:00Z");
-        assert_eq!(
-            s.to_revision().updated_at.to_string(),
-            "2026-01-02T00:00:00Z"
-        );
-
-        // The recorded store prefix gives the exact id back, in the deployment and in
-        // history; it is not a user label.
-        let mut prefixed = s.clone();
-        prefixed
-            .labels
-            .insert(PACKAGE_PREFIX_LABEL.into(), "oci".into());
-        assert_eq!(prefixed.package().as_str(), "oci:web@1.2.0");
-        assert_eq!(prefixed.to_deployment().package.as_str(), "oci:web@1.2.0");
-        assert_eq!(prefixed.to_revision().package.as_str(), "oci:web@1.2.0");
-        assert_eq!(prefixed.to_deployment().labels.len(), 1);
-
-        let mut wrong = secret.clone();
-        wrong.type_ = Some("Opaque".into());
-        assert!(stored(&wrong).is_err());
     }
 }

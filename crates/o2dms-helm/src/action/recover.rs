@@ -1,0 +1,103 @@
+//! Recover: a release whose newest revision a crashed writer left `pending-*` is rolled
+//! back to the last good revision, or, a first install with nothing to return to,
+//! uninstalled.
+
+use o2dms_core::{Deployment, DeploymentId, DeploymentStatus, Error, Resource, Result};
+
+use super::rollback::run_rollback;
+use super::uninstall::run_uninstall;
+use super::Context;
+use crate::storage::HelmStatus;
+
+/// What [`HelmAdapter::recover_pending`](crate::HelmAdapter::recover_pending) did.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Recovery {
+    /// The newest revision was not pending; nothing was changed.
+    NotPending {
+        /// Its status.
+        status: DeploymentStatus,
+    },
+    /// Rolled back from the stuck revision to the last good one (a new revision).
+    RolledBack {
+        /// The stuck revision.
+        stuck_revision: u32,
+        /// Its Helm status (`pending-upgrade`, ...).
+        stuck_status: String,
+        /// The revision returned to.
+        to_revision: u32,
+        /// The deployment afterwards.
+        deployment: Box<Deployment>,
+    },
+    /// A first install that never finished, with nothing to return to: uninstalled.
+    Uninstalled {
+        /// The stuck revision.
+        stuck_revision: u32,
+    },
+}
+
+/// A recovery of one deployment.
+pub(crate) struct Recover<'a> {
+    /// The deployment.
+    pub(crate) id: &'a DeploymentId,
+}
+
+impl Recover<'_> {
+    /// Rolls back to the newest earlier revision that was deployed (or superseded), which
+    /// makes a new revision and clears the lock; uninstalls a first install that never
+    /// finished; refuses (Conflict) when no earlier revision was ever deployed.
+    pub(crate) async fn run(self, cx: &Context) -> Result<Recovery> {
+        let id = self.id;
+        let _held = cx.locks.hold(id)?;
+        let metas = cx.storage.metas(id).await?;
+        let Some(latest) = metas.iter().max_by_key(|m| m.revision) else {
+            return Err(Error::not_found(Resource::Deployment, id));
+        };
+        if !latest.status.is_pending() {
+            return Ok(Recovery::NotPending {
+                status: latest.status.live_status(),
+            });
+        }
+        let good = metas
+            .iter()
+            .filter(|m| m.revision < latest.revision)
+            .filter(|m| matches!(m.status, HelmStatus::Deployed | HelmStatus::Superseded))
+            .max_by_key(|m| m.revision);
+        match good {
+            Some(target) => {
+                run_rollback(
+                    cx,
+                    id,
+                    target.revision,
+                    latest.revision,
+                    None,
+                    "recover_pending",
+                )
+                .await?;
+                tracing::info!(%id, stuck = latest.revision, to = target.revision, "recovered pending release by rollback");
+                Ok(Recovery::RolledBack {
+                    stuck_revision: latest.revision,
+                    stuck_status: latest.status.to_string(),
+                    to_revision: target.revision,
+                    deployment: Box::new(cx.storage.current(id).await?.to_deployment()),
+                })
+            }
+            None if latest.status == HelmStatus::PendingInstall => {
+                run_uninstall(cx, id, None, "recover_pending").await?;
+                tracing::info!(%id, stuck = latest.revision, "recovered pending install by uninstalling");
+                Ok(Recovery::Uninstalled {
+                    stuck_revision: latest.revision,
+                })
+            }
+            None => Err(Error::conflict(
+                Resource::Deployment,
+                id,
+                format!(
+                    "revision {} is {} and no earlier revision was ever deployed; delete the \
+                     deployment",
+                    latest.revision, latest.status
+                ),
+            )),
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Status: `deployment_status`, the release status with what its live workloads say.
+
+use o2dms_core::{DeploymentId, Result, StatusDetail};
+
+use super::Context;
+use crate::manifest::workloads;
+use crate::workloads::{detail, read_all};
+
+/// A status read.
+pub(crate) struct Status<'a> {
+    /// The deployment.
+    pub(crate) id: &'a DeploymentId,
+}
+
+impl Status<'_> {
+    /// The newest revision's status and description, with replica counts, progress and
+    /// conditions of the workloads its manifest names. The workloads are read while the
+    /// revision is confirmed when its record is cached.
+    pub(crate) async fn run(self, cx: &Context) -> Result<StatusDetail> {
+        let (current, live) = cx
+            .storage
+            .current_with(self.id, |record| async move {
+                let refs = workloads(&record.release.manifest, &record.release.namespace);
+                read_all(&cx.client, &refs).await
+            })
+            .await?;
+        let r = &current.release;
+        Ok(detail(
+            r.info.status.live_status(),
+            &r.info.description,
+            &live,
+        ))
+    }
+}

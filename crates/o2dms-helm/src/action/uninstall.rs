@@ -1,0 +1,56 @@
+//! Uninstall: `delete_deployment` as `helm uninstall`, the release and everything it
+//! created.
+
+use std::time::Duration;
+
+use o2dms_core::{DeploymentId, Operation, Result};
+
+use super::{pending, Context, HelmCall};
+use crate::helm::uninstall_args;
+use crate::storage::Outcome;
+
+/// A delete.
+pub(crate) struct Uninstall<'a> {
+    /// The deployment.
+    pub(crate) id: &'a DeploymentId,
+}
+
+impl Uninstall<'_> {
+    /// Uninstalls and waits until its resources are gone: NotFound for a missing
+    /// deployment, Conflict while its newest revision is pending.
+    pub(crate) async fn run(self, cx: &Context) -> Result<()> {
+        let id = self.id;
+        let _held = cx.locks.hold(id)?;
+        let current = cx.storage.current(id).await?;
+        let status = &current.release.info.status;
+        if status.is_pending() {
+            return Err(pending(id, current.release.version, status));
+        }
+        run_uninstall(cx, id, None, Operation::DeleteDeployment.as_str()).await
+    }
+}
+
+/// `helm uninstall` of `id`, waiting for its resources to go.
+pub(crate) async fn run_uninstall(
+    cx: &Context,
+    id: &DeploymentId,
+    timeout: Option<Duration>,
+    operation: &str,
+) -> Result<()> {
+    let waiting = cx.waiting(timeout);
+    let args = uninstall_args(
+        cx.helm.major(),
+        cx.helm.connection(),
+        &id.name,
+        &id.namespace,
+        waiting,
+    );
+    let call = HelmCall {
+        operation,
+        id,
+        revision: None,
+        timeout: waiting.timeout,
+    };
+    cx.write(call, &args, Outcome::Gone).await?;
+    Ok(())
+}
