@@ -29,8 +29,8 @@ pub fn fixture_mock(fixtures_dir: &Path) -> Result<MockAdapter, String> {
         let values: Values = match std::fs::read(&values_path) {
             Ok(bytes) => {
                 let path = values_path.display().to_string();
-                let json = o2dms_chart::parse_values_yaml(&path, &bytes)
-                    .map_err(|e| e.to_string())?;
+                let json =
+                    o2dms_chart::parse_values_yaml(&path, &bytes).map_err(|e| e.to_string())?;
                 serde_json::from_value(json).map_err(|e| format!("{path}: {e}"))?
             }
             Err(_) => Values::new(),

@@ -1,7 +1,27 @@
-//! The O2-DMS plugin configuration, parsed from YAML.
+//! The O2-DMS plugin configuration: the spec's `plugins.dms[]` YAML, read in one place.
+//!
+//! [`Config`] reads the file and checks what every plugin shares: names are DNS-1123
+//! labels and unique, `type` is known (`helm`, `mock`), at most one enabled plugin is the
+//! default. Each plugin's `config` block stays untyped here; its adapter reads it into
+//! its own settings type with [`DmsPlugin::settings`]. Unknown keys are errors. Every
+//! error names the key path, a line and the reason: serde-saphyr's line of the offending
+//! key or value in what every plugin shares, the plugin's first line for a rule on it,
+//! the first line of its `config` block for its settings (not of the key itself). Errors
+//! never quote a value: they say what was expected and the kind of value found
+//! (`expected u32, found a string`).
 //!
 //! ```
 //! use std::time::Duration;
+//!
+//! #[derive(serde::Deserialize)]
+//! #[serde(deny_unknown_fields, rename_all = "camelCase")]
+//! struct HelmSettings {
+//!     namespace: String,
+//!     #[serde(deserialize_with = "o2dms_config::duration::deserialize")]
+//!     timeout: Duration,
+//!     max_history: u32,
+//! }
+//!
 //! let config = o2dms_config::Config::from_yaml_str(r#"
 //! plugins:
 //!   dms:
@@ -10,26 +30,20 @@
 //!       enabled: true
 //!       default: true
 //!       config:
-//!         kubeconfig: /etc/kubernetes/admin.conf
-//!         chartRepository: https://charts.example.com
 //!         namespace: deployments
 //!         timeout: 10m
 //!         maxHistory: 10
 //! "#)?;
-//! let helm = config.default_plugin().unwrap();
-//! assert_eq!(helm.config.timeout, Duration::from_secs(600));
-//! assert_eq!(helm.config.scale_key, "replicaCount");
-//!
-//! let err = o2dms_config::Config::from_yaml_str("plugins:\n  dms:\n    - name: x\n      type: helm\n      colour: red\n").unwrap_err();
-//! assert!(err.to_string().contains("line 5"), "{err}");
-//! assert!(err.to_string().contains("colour"), "{err}");
+//! let helm = config.select(None)?;
+//! assert_eq!(helm.name(), "helm-deployer");
+//! let settings: HelmSettings = helm.settings()?;
+//! assert_eq!(settings.timeout, Duration::from_secs(600));
 //! # Ok::<(), o2dms_config::ConfigError>(())
 //! ```
 
+pub mod duration;
 mod error;
 mod model;
 
 pub use error::ConfigError;
-pub use model::{
-    Config, DmsPlugin, PluginKind, PluginSettings, Plugins, DEFAULT_MAX_HISTORY, DEFAULT_TIMEOUT,
-};
+pub use model::{Config, DmsPlugin, PluginKind};

@@ -1,18 +1,20 @@
-//! The adapter's configuration and its builder.
+//! The adapter's configuration: its fields and their defaults, the builder, the checks,
+//! and reading it from a `type: helm` entry of the spec's configuration file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use o2dms_config::{DmsPlugin, PluginKind};
 use o2dms_core::{validate, Error, Result};
-
-/// Default time limit of a write (`timeout: 10m`).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
-/// Default number of revisions Helm keeps per release (`maxHistory: 10`).
-pub const DEFAULT_MAX_HISTORY: u32 = 10;
-/// Default values key that `scale` sets.
-pub const DEFAULT_SCALE_KEY: &str = "replicaCount";
+use serde::Deserialize;
 
 /// Configuration of a [`HelmAdapter`](crate::HelmAdapter).
+///
+/// Built in code with [`HelmConfig::builder`], or read from the `config` block of a
+/// `type: helm` plugin in the configuration file ([`HelmConfig::from_config_file`]),
+/// where the fields have the spec's camelCase names (`chartRepository`, `maxHistory`,
+/// `helmBinary`, ...), `timeout` is written like `10m` or `90s`, unknown keys are
+/// refused, and every key is optional with the default of [`HelmConfig::default`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -27,35 +29,56 @@ pub const DEFAULT_SCALE_KEY: &str = "replicaCount";
 /// assert_eq!(config.scale_key, "replicaCount");
 /// # Ok::<(), o2dms_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    default,
+    expecting = "the Helm plugin's settings (a mapping)"
+)]
 pub struct HelmConfig {
-    /// Kubeconfig file; `None` infers as kubectl does (`KUBECONFIG`, `~/.kube/config`,
-    /// in-cluster).
+    /// Kubeconfig file (`kubeconfig`); `None` infers as kubectl does (`KUBECONFIG`,
+    /// `~/.kube/config`, in-cluster).
     pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context; `None` uses the current context.
+    /// Kubeconfig context (`context`); `None` uses the current context.
     pub context: Option<String>,
-    /// A chart repository URL: packages not in the local store are installed from it
-    /// (`--repo URL NAME --version V`).
+    /// A chart repository URL (`chartRepository`): packages not in the local store are
+    /// installed from it (`--repo URL NAME --version V`). `https://`, or `http://` to a
+    /// loopback host.
     pub chart_repository: Option<String>,
-    /// The default namespace, for callers that build ids from a bare name
+    /// The default namespace (`namespace`), for callers that build ids from a bare name
     /// ([`HelmAdapter::deployment_id`](crate::HelmAdapter::deployment_id)).
     pub namespace: String,
-    /// Default time limit of a write (install/upgrade/rollback/uninstall `--timeout`).
+    /// Default time limit of a write (`timeout`; install/upgrade/rollback/uninstall
+    /// `--timeout`).
+    #[serde(deserialize_with = "o2dms_config::duration::deserialize")]
     pub timeout: Duration,
-    /// Revisions kept per release (`--history-max`; 0 = unlimited).
+    /// Revisions kept per release (`maxHistory`; `--history-max`; 0 = unlimited).
     pub max_history: u32,
-    /// The `helm` binary (3.x or 4.x).
+    /// The `helm` binary, 3.x or 4.x (`helmBinary`).
     pub helm_binary: PathBuf,
-    /// Values key `scale` sets unless the deployment or the call says otherwise.
+    /// Values key `scale` sets unless the deployment or the call says otherwise
+    /// (`scaleKey`).
     pub scale_key: String,
-    /// Directory the adapter owns: helm's cache/config/data homes and transient values
-    /// files. A fresh temporary directory (removed with the adapter) if unset.
+    /// Directory the adapter owns (`workDir`): helm's cache/config/data homes and
+    /// transient values files. A fresh temporary directory (removed with the adapter) if
+    /// unset.
     pub work_dir: Option<PathBuf>,
-    /// Directory of the local package store (`<name>-<version>.tgz`); `<work_dir>/packages`
-    /// if unset.
+    /// Directory of the local package store (`packageDir`; `<name>-<version>.tgz`);
+    /// `<work_dir>/packages` if unset.
     pub package_dir: Option<PathBuf>,
 }
 
+impl HelmConfig {
+    /// Default time limit of a write (`timeout: 10m`).
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+    /// Default number of revisions Helm keeps per release (`maxHistory: 10`).
+    pub const DEFAULT_MAX_HISTORY: u32 = 10;
+    /// Default values key that `scale` sets (`scaleKey: replicaCount`).
+    pub const DEFAULT_SCALE_KEY: &'static str = "replicaCount";
+}
+
+/// The defaults, for the builder and for every key the configuration file leaves out.
 impl Default for HelmConfig {
     fn default() -> Self {
         HelmConfig {
@@ -63,10 +86,10 @@ impl Default for HelmConfig {
             context: None,
             chart_repository: None,
             namespace: "default".to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            max_history: DEFAULT_MAX_HISTORY,
+            timeout: Self::DEFAULT_TIMEOUT,
+            max_history: Self::DEFAULT_MAX_HISTORY,
             helm_binary: PathBuf::from("helm"),
-            scale_key: DEFAULT_SCALE_KEY.to_owned(),
+            scale_key: Self::DEFAULT_SCALE_KEY.to_owned(),
             work_dir: None,
             package_dir: None,
         }
@@ -81,7 +104,60 @@ impl HelmConfig {
         }
     }
 
-    /// Checks every field, naming the first bad one.
+    /// The settings of a `type: helm` plugin, checked. Errors are
+    /// [`Error::InvalidArgument`] naming the key path in the file
+    /// (`plugins.dms[0].config.maxHistory`), its line and the reason, without quoting
+    /// the value.
+    ///
+    /// ```
+    /// use o2dms_helm::HelmConfig;
+    ///
+    /// let file = o2dms_config::Config::from_yaml_str(
+    ///     "plugins:\n  dms:\n    - name: helm-deployer\n      type: helm\n      config:\n        maxHistory: 3\n",
+    /// )?;
+    /// let config = HelmConfig::from_plugin(file.select(None)?)?;
+    /// assert_eq!(config.max_history, 3);
+    /// assert_eq!(config.timeout, HelmConfig::DEFAULT_TIMEOUT);
+    /// # Ok::<(), o2dms_core::Error>(())
+    /// ```
+    pub fn from_plugin(plugin: &DmsPlugin) -> Result<HelmConfig> {
+        if plugin.kind() != PluginKind::Helm {
+            return Err(plugin
+                .invalid(
+                    "type",
+                    format!(
+                        "plugin `{}` is of type `{}`; the Helm adapter reads `type: helm` plugins",
+                        plugin.name(),
+                        plugin.kind()
+                    ),
+                )
+                .into());
+        }
+        let config: HelmConfig = plugin.settings()?;
+        config.validate().map_err(|e| match e {
+            Error::InvalidArgument { field, reason, .. } => {
+                plugin.invalid(&format!("config.{field}"), reason).into()
+            }
+            other => other,
+        })?;
+        Ok(config)
+    }
+
+    /// Reads the configuration file at `path` and returns the settings of the enabled
+    /// plugin called `plugin_name`, or without a name of the default plugin (the enabled
+    /// one marked `default: true`, else the only enabled one). Errors are
+    /// [`Error::InvalidArgument`] naming the key path, as in
+    /// [`from_plugin`](Self::from_plugin).
+    pub fn from_config_file(
+        path: impl AsRef<Path>,
+        plugin_name: Option<&str>,
+    ) -> Result<HelmConfig> {
+        let file = o2dms_config::Config::from_path(path)?;
+        HelmConfig::from_plugin(file.select(plugin_name)?)
+    }
+
+    /// Checks every field, naming the first bad one as the configuration file spells it
+    /// (`chartRepository`, `helmBinary`, ...).
     pub fn validate(&self) -> Result<()> {
         validate::namespace("namespace", &self.namespace)?;
         validate::timeout("timeout", self.timeout)?;
@@ -93,11 +169,26 @@ impl HelmConfig {
         }
         if let Some(r) = &self.chart_repository {
             // The rule the repository store applies at connect: https, or plain http to a
-            // loopback host only.
-            o2dms_store::HttpRepoStore::check_url(r, o2dms_store::PlainHttp::LoopbackOnly)?;
+            // loopback host only. Its message may quote the URL, which may hold credentials.
+            o2dms_store::HttpRepoStore::check_url(r, o2dms_store::PlainHttp::LoopbackOnly)
+                .map_err(|e| match e {
+                    Error::InvalidArgument { field, reason, .. } => {
+                        Error::invalid(field, reason.replace(r.as_str(), "<chartRepository>"))
+                    }
+                    other => other,
+                })?;
         }
         if self.helm_binary.as_os_str().is_empty() {
             return Err(Error::invalid("helmBinary", "must not be empty"));
+        }
+        for (field, path) in [
+            ("kubeconfig", &self.kubeconfig),
+            ("workDir", &self.work_dir),
+            ("packageDir", &self.package_dir),
+        ] {
+            if path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+                return Err(Error::invalid(field, "must not be empty when set"));
+            }
         }
         Ok(())
     }
@@ -210,6 +301,10 @@ mod tests {
             "chartRepository"
         );
         assert_eq!(field(HelmConfig::builder().context("")), "context");
+        assert_eq!(field(HelmConfig::builder().helm_binary("")), "helmBinary");
+        assert_eq!(field(HelmConfig::builder().work_dir("")), "workDir");
+        assert_eq!(field(HelmConfig::builder().package_dir("")), "packageDir");
+        assert_eq!(field(HelmConfig::builder().kubeconfig("")), "kubeconfig");
         // plain HTTP only on loopback, as the repository store will insist at connect
         assert_eq!(
             field(HelmConfig::builder().chart_repository("http://charts.example.com/")),
@@ -228,6 +323,199 @@ mod tests {
                 HelmConfig::builder().chart_repository(ok).build().is_ok(),
                 "{ok}"
             );
+        }
+    }
+
+    /// The settings of the only plugin of a file whose helm entry's `config` block is
+    /// `block` (indented by the caller's lines).
+    fn from_block(block: &str) -> Result<HelmConfig> {
+        let indented: String = block.lines().map(|l| format!("        {l}\n")).collect();
+        let yaml = format!(
+            "plugins:\n  dms:\n    - name: helm-deployer\n      type: helm\n      config:\n{indented}"
+        );
+        let file = o2dms_config::Config::from_yaml_str(&yaml)?;
+        HelmConfig::from_plugin(file.select(None)?)
+    }
+
+    fn invalid(block: &str) -> (String, String) {
+        match from_block(block) {
+            Err(Error::InvalidArgument { field, reason, .. }) => (field, reason),
+            other => panic!("{block}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn omitted_keys_take_the_defaults() {
+        assert_eq!(from_block("").unwrap(), HelmConfig::default());
+        let c = from_block("maxHistory: 0").unwrap();
+        assert_eq!(
+            c,
+            HelmConfig {
+                max_history: 0,
+                ..HelmConfig::default()
+            }
+        );
+    }
+
+    #[test]
+    fn every_key_in_camel_case() {
+        let c = from_block(
+            "kubeconfig: /etc/kubernetes/admin.conf\n\
+             context: admin@edge\n\
+             chartRepository: https://charts.example.com\n\
+             namespace: deployments\n\
+             timeout: 1h30m\n\
+             maxHistory: 5\n\
+             helmBinary: /opt/helm/bin/helm\n\
+             scaleKey: du.replicas\n\
+             workDir: /var/lib/o2dms\n\
+             packageDir: /var/lib/o2dms/charts",
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            HelmConfig {
+                kubeconfig: Some("/etc/kubernetes/admin.conf".into()),
+                context: Some("admin@edge".into()),
+                chart_repository: Some("https://charts.example.com".into()),
+                namespace: "deployments".into(),
+                timeout: Duration::from_secs(5400),
+                max_history: 5,
+                helm_binary: "/opt/helm/bin/helm".into(),
+                scale_key: "du.replicas".into(),
+                work_dir: Some("/var/lib/o2dms".into()),
+                package_dir: Some("/var/lib/o2dms/charts".into()),
+            }
+        );
+        // the Rust spelling is not the file's
+        let (field, reason) = invalid("max_history: 5");
+        assert_eq!(field, "plugins.dms[0].config.max_history");
+        assert!(reason.contains("unknown field `max_history`"), "{reason}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_path_and_line() {
+        let (field, reason) = invalid("namespace: deployments\nmaxHistroy: 3");
+        assert_eq!(field, "plugins.dms[0].config.maxHistroy");
+        // the line of a settings error is the `config` block's first line
+        assert!(
+            reason.starts_with("unknown field `maxHistroy`, expected one of")
+                && reason.ends_with("(line 6)"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn bad_timeouts_are_refused() {
+        for bad in [
+            "timeout: 10 minutes please",
+            "timeout: 600",
+            "timeout: [10m]",
+        ] {
+            let (field, reason) = invalid(bad);
+            assert_eq!(field, "plugins.dms[0].config.timeout", "{bad}");
+            assert!(reason.contains("`90s`"), "{bad}: {reason}");
+        }
+        // parses, but breaks the rule every adapter shares
+        let (field, reason) = invalid("timeout: 0s");
+        assert_eq!(field, "plugins.dms[0].config.timeout");
+        assert!(reason.contains("more than 0"), "{reason}");
+    }
+
+    #[test]
+    fn checks_name_the_key_path_and_quote_no_secret() {
+        let (field, _) = invalid("namespace: Bad_NS");
+        assert_eq!(field, "plugins.dms[0].config.namespace");
+        let (field, _) = invalid("scaleKey: a..b");
+        assert_eq!(field, "plugins.dms[0].config.scaleKey");
+        let (field, reason) =
+            invalid("chartRepository: https://user:s3cret@charts.example.com:99999");
+        assert_eq!(field, "plugins.dms[0].config.chartRepository");
+        assert!(!reason.contains("s3cret"), "{reason}");
+        let (field, reason) = invalid("maxHistory: s3cret");
+        assert_eq!(field, "plugins.dms[0].config.maxHistory");
+        assert!(!reason.contains("s3cret"), "{reason}");
+    }
+
+    #[test]
+    fn the_example_file_documents_every_key() {
+        // The example shows optional keys commented out; with them uncommented, every
+        // field is set and every key is one the adapter knows.
+        let example = include_str!("../../../docs/config.example.yaml");
+        let uncommented: String = example
+            .lines()
+            .map(|l| match l.strip_prefix("        # ") {
+                Some(key) => format!("        {key}\n"),
+                None => format!("{l}\n"),
+            })
+            .collect();
+        let file = o2dms_config::Config::from_yaml_str(&uncommented).unwrap();
+        let plugin = file.select(None).unwrap();
+        let c = HelmConfig::from_plugin(plugin).unwrap_or_else(|e| panic!("{e}"));
+        let mut keys: Vec<&str> = plugin.config().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "chartRepository",
+                "context",
+                "helmBinary",
+                "kubeconfig",
+                "maxHistory",
+                "namespace",
+                "packageDir",
+                "scaleKey",
+                "timeout",
+                "workDir"
+            ]
+        );
+        assert!(c.context.is_some() && c.work_dir.is_some() && c.package_dir.is_some());
+    }
+
+    #[test]
+    fn only_helm_plugins() {
+        let file = o2dms_config::Config::from_yaml_str(
+            "plugins:\n  dms:\n    - name: sim\n      type: mock\n",
+        )
+        .unwrap();
+        match HelmConfig::from_plugin(&file.plugins()[0]) {
+            Err(Error::InvalidArgument { field, reason, .. }) => {
+                assert_eq!(field, "plugins.dms[0].type");
+                assert!(reason.contains("`mock`"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn from_config_file_picks_the_plugin() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("o2dms.yaml");
+        std::fs::write(
+            &path,
+            "plugins:\n  dms:\n\
+             \x20   - {name: edge, type: helm, config: {namespace: edge}}\n\
+             \x20   - {name: core, type: helm, default: true, config: {namespace: core}}\n\
+             \x20   - {name: old, type: helm, enabled: false}\n\
+             \x20   - {name: sim, type: mock}\n",
+        )
+        .unwrap();
+        let ns = |name| HelmConfig::from_config_file(&path, name).map(|c| c.namespace);
+        assert_eq!(ns(None).unwrap(), "core");
+        assert_eq!(ns(Some("edge")).unwrap(), "edge");
+        for (name, field) in [
+            (Some("old"), "plugins.dms"),
+            (Some("nope"), "plugins.dms"),
+            (Some("sim"), "plugins.dms[3].type"),
+        ] {
+            match ns(name) {
+                Err(Error::InvalidArgument { field: f, .. }) => assert_eq!(f, field, "{name:?}"),
+                other => panic!("{name:?}: {other:?}"),
+            }
+        }
+        match HelmConfig::from_config_file(dir.path().join("missing.yaml"), None) {
+            Err(Error::InvalidArgument { field, .. }) => assert!(field.ends_with("missing.yaml")),
+            other => panic!("{other:?}"),
         }
     }
 }
