@@ -110,18 +110,6 @@ impl PackageFilter {
         self.page = page;
         self
     }
-
-    /// Pages of `limit` items.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.page.limit = Some(limit);
-        self
-    }
-
-    /// Continue after the page that returned `token`.
-    pub fn continue_token(mut self, token: impl Into<String>) -> Self {
-        self.page.continue_token = Some(token.into());
-        self
-    }
 }
 
 /// Options for deleting a package.

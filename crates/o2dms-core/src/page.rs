@@ -82,11 +82,11 @@ impl<T> Page<T> {
 /// deleting deployments are listed unless a status filter excludes them.
 ///
 /// ```
-/// use o2dms_core::{DeploymentFilter, DeploymentStatus};
+/// use o2dms_core::{DeploymentFilter, DeploymentStatus, PageRequest};
 /// let f = DeploymentFilter::in_namespace("ran")
 ///     .status(DeploymentStatus::Failed)
 ///     .label("tier", "edge")
-///     .limit(50);
+///     .page(PageRequest::first(50));
 /// assert_eq!(f.page.limit, Some(50));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,18 +160,6 @@ impl DeploymentFilter {
     /// This page.
     pub fn page(mut self, page: PageRequest) -> Self {
         self.page = page;
-        self
-    }
-
-    /// Pages of `limit` items.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.page.limit = Some(limit);
-        self
-    }
-
-    /// Continue after the page that returned `token`.
-    pub fn continue_token(mut self, token: impl Into<String>) -> Self {
-        self.page.continue_token = Some(token.into());
         self
     }
 }

@@ -36,15 +36,15 @@ use serde::Deserialize;
     default,
     expecting = "the Helm plugin's settings (a mapping)"
 )]
+#[non_exhaustive]
 pub struct HelmConfig {
     /// Kubeconfig file (`kubeconfig`); `None` infers as kubectl does (`KUBECONFIG`,
     /// `~/.kube/config`, in-cluster).
     pub kubeconfig: Option<PathBuf>,
     /// Kubeconfig context (`context`); `None` uses the current context.
     pub context: Option<String>,
-    /// A chart repository URL (`chartRepository`): packages not in the local store are
-    /// installed from it (`--repo URL NAME --version V`). `https://`, or `http://` to a
-    /// loopback host.
+    /// A chart repository URL (`chartRepository`), a read-only package store beside the
+    /// local one (ids `repo:name@version`). `https://`, or `http://` to a loopback host.
     pub chart_repository: Option<String>,
     /// The default namespace (`namespace`), for callers that build ids from a bare name
     /// ([`HelmAdapter::deployment_id`](crate::HelmAdapter::deployment_id)).
