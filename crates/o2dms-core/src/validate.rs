@@ -32,8 +32,9 @@ pub const MAX_NAMESPACE_LEN: usize = 63;
 pub const MAX_REPLICAS: u32 = 10_000;
 /// Deepest nesting of values.
 pub const MAX_VALUES_DEPTH: usize = 64;
-/// Largest values, as compact JSON (an upper estimate), in bytes.
-pub const MAX_VALUES_BYTES: usize = 512 * 1024;
+/// Largest values any adapter accepts, as compact JSON, in bytes (adapters may set a
+/// lower limit: the Helm adapter's `maxValuesBytes` defaults to 512 KiB).
+pub const MAX_VALUES_BYTES: usize = 1024 * 1024;
 /// Longest timeout accepted.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Longest description.
@@ -232,11 +233,11 @@ pub fn values(field: &str, values: &Values) -> Result<()> {
             format!("must be nested at most {MAX_VALUES_DEPTH} deep (got {depth})"),
         ));
     }
-    let size = Value::Map(values.as_map().clone()).encoded_len();
+    let size = values.json_len();
     if size > MAX_VALUES_BYTES {
         return Err(fail(
             field,
-            format!("must be at most {MAX_VALUES_BYTES} bytes as JSON (about {size})"),
+            format!("must be at most {MAX_VALUES_BYTES} bytes as JSON (got {size})"),
         ));
     }
     for (k, v) in values.as_map() {
@@ -510,6 +511,11 @@ mod tests {
         assert_eq!(field_of(values("values", &v)), "values.a.b");
         let v = Values::from_pairs([("big", Value::from("x".repeat(MAX_VALUES_BYTES)))]);
         assert_eq!(field_of(values("values", &v)), "values");
+        // Measured exactly: {"big":"xx..."} is 10 bytes more than the string.
+        let fits = Values::from_pairs([("big", Value::from("x".repeat(MAX_VALUES_BYTES - 10)))]);
+        assert!(values("values", &fits).is_ok());
+        let over = Values::from_pairs([("big", Value::from("x".repeat(MAX_VALUES_BYTES - 9)))]);
+        assert!(values("values", &over).is_err());
     }
 
     #[test]

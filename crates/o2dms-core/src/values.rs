@@ -64,21 +64,23 @@ impl Value {
         }
     }
 
-    /// An upper bound on the size of this value as compact JSON, in bytes.
-    pub fn encoded_len(&self) -> usize {
+    /// The size of this value as compact JSON (what `serde_json::to_vec` writes), in
+    /// bytes, computed without writing it. Exact, but for floats whose shortest form
+    /// differs between Rust and serde_json (within a few bytes).
+    pub fn json_len(&self) -> usize {
         match self {
             Value::Null => 4,
-            Value::Bool(_) => 5,
-            Value::Int(_) | Value::UInt(_) => 20,
-            Value::Float(_) => 24,
-            Value::String(s) => s.len() * 6 + 2,
-            Value::List(l) => 2 + l.iter().map(|v| v.encoded_len() + 1).sum::<usize>(),
-            Value::Map(m) => {
-                2 + m
-                    .iter()
-                    .map(|(k, v)| k.len() * 6 + 4 + v.encoded_len())
-                    .sum::<usize>()
+            Value::Bool(true) => 4,
+            Value::Bool(false) => 5,
+            Value::Int(i) => i.to_string().len(),
+            Value::UInt(u) => u.to_string().len(),
+            Value::Float(f) if f.is_finite() => format!("{f:?}").len(),
+            Value::Float(_) => 4,
+            Value::String(s) => json_string_len(s),
+            Value::List(l) => {
+                2 + l.len().saturating_sub(1) + l.iter().map(Value::json_len).sum::<usize>()
             }
+            Value::Map(m) => map_json_len(m),
         }
     }
 }
@@ -187,6 +189,27 @@ impl<'de> Deserialize<'de> for Value {
 #[serde(transparent)]
 pub struct Values(BTreeMap<String, Value>);
 
+/// The compact JSON size of a map: `{"k":v,...}`.
+fn map_json_len(m: &BTreeMap<String, Value>) -> usize {
+    2 + m.len().saturating_sub(1)
+        + m.iter()
+            .map(|(k, v)| json_string_len(k) + 1 + v.json_len())
+            .sum::<usize>()
+}
+
+/// The size of `s` as a JSON string: quotes, `\"` and `\\`, the two-character escapes of
+/// control characters JSON has, `\u00XX` for the others; everything else as UTF-8.
+fn json_string_len(s: &str) -> usize {
+    2 + s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
+}
+
 impl Values {
     /// No values.
     pub fn new() -> Self {
@@ -252,6 +275,11 @@ impl Values {
     /// Whether there are no values.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The size of these values as compact JSON, in bytes (see [`Value::json_len`]).
+    pub fn json_len(&self) -> usize {
+        map_json_len(&self.0)
     }
 
     /// Nesting depth (1 for a flat object of scalars).
@@ -351,5 +379,40 @@ mod tests {
         let back: Values = serde_json::from_str(&serde_json::to_string(&x).unwrap()).unwrap();
         assert_eq!(x, back);
         assert_eq!(x.get("u"), Some(&Value::UInt(u64::MAX)));
+    }
+
+    #[test]
+    fn json_len_is_the_written_size() {
+        let x = v(
+            r#"{"i":-3,"u":18446744073709551615,"f":1.5,"s":"t\"\\\n\u0001é","b":false,"t":true,"n":null,"l":[],"m":{},"ll":[1,[2]]}"#,
+        );
+        assert_eq!(x.json_len(), serde_json::to_vec(&x).unwrap().len());
+        assert_eq!(Values::new().json_len(), 2);
+    }
+
+    fn value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::Int),
+            any::<u64>().prop_map(Value::UInt),
+            (-1e6f64..1e6).prop_map(Value::Float),
+            "\\PC{0,12}|[\\x00-\\x1f\"\\\\]{0,4}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::List),
+                proptest::collection::btree_map("\\PC{0,6}", inner, 0..4).prop_map(Value::Map),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn json_len_matches_serde_json(m in proptest::collection::btree_map("\\PC{0,6}", value(), 0..5)) {
+            let x = Values(m);
+            proptest::prop_assert_eq!(x.json_len(), serde_json::to_vec(&x).unwrap().len());
+        }
     }
 }

@@ -67,6 +67,10 @@ pub struct HelmConfig {
     /// Directory of the local package store (`packageDir`; `<name>-<version>.tgz`);
     /// `<work_dir>/packages` if unset.
     pub package_dir: Option<PathBuf>,
+    /// Largest values a write gives helm (`maxValuesBytes`), measured on the values file
+    /// as written (compact JSON; for an update, the merged values): 1 to
+    /// [`o2dms_core::validate::MAX_VALUES_BYTES`].
+    pub max_values_bytes: usize,
 }
 
 impl HelmConfig {
@@ -76,6 +80,9 @@ impl HelmConfig {
     pub const DEFAULT_MAX_HISTORY: u32 = 10;
     /// Default values key that `scale` sets (`scaleKey: replicaCount`).
     pub const DEFAULT_SCALE_KEY: &'static str = "replicaCount";
+    /// Default largest values file (`maxValuesBytes: 524288`, 512 KiB): well inside a
+    /// release Secret's 1 MiB, which also holds the chart and the manifest.
+    pub const DEFAULT_MAX_VALUES_BYTES: usize = 512 * 1024;
 }
 
 /// The defaults, for the builder and for every key the configuration file leaves out.
@@ -92,6 +99,7 @@ impl Default for HelmConfig {
             scale_key: Self::DEFAULT_SCALE_KEY.to_owned(),
             work_dir: None,
             package_dir: None,
+            max_values_bytes: Self::DEFAULT_MAX_VALUES_BYTES,
         }
     }
 }
@@ -178,6 +186,12 @@ impl HelmConfig {
                     other => other,
                 })?;
         }
+        if self.max_values_bytes == 0 || self.max_values_bytes > validate::MAX_VALUES_BYTES {
+            return Err(Error::invalid(
+                "maxValuesBytes",
+                format!("must be 1 to {} bytes", validate::MAX_VALUES_BYTES),
+            ));
+        }
         if self.helm_binary.as_os_str().is_empty() {
             return Err(Error::invalid("helmBinary", "must not be empty"));
         }
@@ -258,6 +272,12 @@ impl HelmConfigBuilder {
     /// The package store directory.
     pub fn package_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.config.package_dir = Some(dir.into());
+        self
+    }
+
+    /// Largest values file a write gives helm, in bytes.
+    pub fn max_values_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_values_bytes = bytes;
         self
     }
 
@@ -369,7 +389,8 @@ mod tests {
              helmBinary: /opt/helm/bin/helm\n\
              scaleKey: du.replicas\n\
              workDir: /var/lib/o2dms\n\
-             packageDir: /var/lib/o2dms/charts",
+             packageDir: /var/lib/o2dms/charts\n\
+             maxValuesBytes: 1000",
         )
         .unwrap();
         assert_eq!(
@@ -385,7 +406,12 @@ mod tests {
                 scale_key: "du.replicas".into(),
                 work_dir: Some("/var/lib/o2dms".into()),
                 package_dir: Some("/var/lib/o2dms/charts".into()),
+                max_values_bytes: 1000,
             }
+        );
+        assert_eq!(
+            invalid("maxValuesBytes: 0").0,
+            "plugins.dms[0].config.maxValuesBytes"
         );
         // the Rust spelling is not the file's
         let (field, reason) = invalid("max_history: 5");
@@ -462,6 +488,7 @@ mod tests {
                 "helmBinary",
                 "kubeconfig",
                 "maxHistory",
+                "maxValuesBytes",
                 "namespace",
                 "packageDir",
                 "scaleKey",

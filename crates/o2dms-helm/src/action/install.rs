@@ -35,7 +35,7 @@ impl Install {
             Some(_) => return Err(Error::already_exists(Resource::Deployment, id)),
             None => false,
         };
-        let values = cx.helm.values_file(&r.values)?;
+        let values = cx.helm.values_file(&r.values, cx.config.max_values_bytes)?;
         let waiting = cx.waiting(r.timeout);
         let mut args = install_args(
             cx.helm.major(),

@@ -94,7 +94,7 @@ pub(crate) struct HelmUpgrade<'a> {
 /// Runs `upgrade`; helm's stdout (the rendered release for a dry run).
 pub(crate) async fn apply(cx: &Context, upgrade: &HelmUpgrade<'_>) -> Result<String> {
     let u = upgrade;
-    let values = cx.helm.values_file(u.values)?;
+    let values = cx.helm.values_file(u.values, cx.config.max_values_bytes)?;
     let waiting = cx.waiting(u.timeout);
     let args = upgrade_args(
         cx.helm.major(),

@@ -388,7 +388,8 @@ mod tests {
         let mut values = o2dms_core::Values::new();
         values.insert("password", "s3cr3t-value");
         values.set_path("db.token", "tok-12345");
-        let file = super::super::values_file::ValuesFile::write(dir.path(), &values).unwrap();
+        let file =
+            super::super::values_file::ValuesFile::write(dir.path(), &values, 1 << 20).unwrap();
         let chart = ChartSource::Path(PathBuf::from("/c.tgz"));
         let labels = BTreeMap::new();
         let mut a = apply(&chart, &labels, false);

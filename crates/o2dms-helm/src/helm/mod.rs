@@ -70,9 +70,10 @@ impl Helm {
         &self.connection
     }
 
-    /// `values` in a new 0600 file for one run, removed when dropped.
-    pub(crate) fn values_file(&self, values: &Values) -> Result<ValuesFile> {
-        ValuesFile::write(&self.scratch, values)
+    /// `values` in a new 0600 file for one run, removed when dropped; InvalidArgument
+    /// naming `values` when they are more than `limit` bytes as JSON.
+    pub(crate) fn values_file(&self, values: &Values, limit: usize) -> Result<ValuesFile> {
+        ValuesFile::write(&self.scratch, values, limit)
     }
 
     /// A private scratch directory for one run (e.g. a chart rebuilt from a release

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod stores;
+pub mod values_size;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -877,6 +878,7 @@ pub async fn run_all(major: HelmMajor) {
     packages(&env).await;
     lifecycle(&env).await;
     scaling(&env).await;
+    values_size::large_values(&env).await;
     timeouts(&env).await;
     listing(&env).await;
     pending(&env).await;
