@@ -45,6 +45,11 @@ const TIMEOUT: &[&str] = &[
     "timed out",
 ];
 
+/// Helm's storage refusing to create a revision's record that another writer created a
+/// moment before: two writers raced past helm's own pending check. For an install the
+/// release now exists; for an upgrade or rollback the other writer won.
+const RECORD_EXISTS: &str = "release: already exists";
+
 const ALREADY_EXISTS: &[&str] = &[
     "cannot re-use a name that is still in use",
     "cannot reuse a name that is still in use",
@@ -130,7 +135,16 @@ pub(crate) fn classify(stderr: &str) -> HelmFailure {
         (ErrorKind::Unavailable, None)
     } else if has_any(&hay, TIMEOUT) {
         (ErrorKind::Timeout, None)
-    } else if has_any(&hay, ALREADY_EXISTS) {
+    } else if hay.contains(RECORD_EXISTS) && !hay.contains("installation failed") {
+        return HelmFailure {
+            kind: ErrorKind::Conflict,
+            resource: None,
+            message: format!(
+                "another writer made a new revision at the same moment; read the deployment \
+                 and retry ({message})"
+            ),
+        };
+    } else if has_any(&hay, ALREADY_EXISTS) || hay.contains(RECORD_EXISTS) {
         (ErrorKind::AlreadyExists, Some(Resource::Deployment))
     } else if missing_revision(&hay) {
         (ErrorKind::NotFound, Some(Resource::Revision))
@@ -176,6 +190,18 @@ mod tests {
          "Error: release has no 9 version\n", ErrorKind::NotFound),
         ("4.1.4", "rollback to a missing revision",
          "Error: release has no 9 version\n", ErrorKind::NotFound),
+        ("3.17.2", "two installs of one name at once, the loser",
+         "Error: INSTALLATION FAILED: release: already exists\n", ErrorKind::AlreadyExists),
+        ("4.1.4", "two installs of one name at once, the loser",
+         "Error: INSTALLATION FAILED: release: already exists\n", ErrorKind::AlreadyExists),
+        ("3.17.2", "two upgrades at once, the loser",
+         "Error: UPGRADE FAILED: release: already exists\n", ErrorKind::Conflict),
+        ("4.1.4", "two upgrades at once, the loser",
+         "Error: UPGRADE FAILED: release: already exists\n", ErrorKind::Conflict),
+        ("3.17.2", "two rollbacks at once, the loser",
+         "Error: release: already exists\n", ErrorKind::Conflict),
+        ("4.1.4", "two rollbacks at once, the loser",
+         "Error: release: already exists\n", ErrorKind::Conflict),
         ("3.17.2", "upgrade while pending",
          "Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress\n",
          ErrorKind::Conflict),

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod races;
 pub mod stores;
 pub mod values_size;
 
@@ -879,6 +880,7 @@ pub async fn run_all(major: HelmMajor) {
     lifecycle(&env).await;
     scaling(&env).await;
     values_size::large_values(&env).await;
+    races::concurrent_updates(&env).await;
     timeouts(&env).await;
     listing(&env).await;
     pending(&env).await;
