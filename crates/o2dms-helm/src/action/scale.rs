@@ -4,12 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use o2dms_core::validate::MAX_REPLICAS;
 use o2dms_core::{DeploymentId, Error, Operation, Result, ScaleRequest};
 
 use super::upgrade::{apply, HelmUpgrade};
 use super::Context;
 use crate::chart;
-use crate::manifest::{workloads, WorkloadRef};
+use crate::manifest::{workloads, WorkloadKind, WorkloadRef};
 use crate::storage::record::Release;
 use crate::workloads;
 
@@ -52,18 +53,36 @@ impl Scale<'_> {
             dry_run: true,
             before: current.release.version,
         };
-        let rendered = release_from_stdout(&apply(cx, &upgrade).await?)?;
-        let targets = scale_check(&workloads(&rendered.manifest, &id.namespace), r.replicas)
-            .map_err(|seen| {
-                Error::invalid(
-                    "key",
-                    format!(
-                        "chart {} ignores values key `{key}`: after setting it to {}, {seen}",
-                        current.release.chart_ref(),
-                        r.replicas
-                    ),
-                )
-            })?;
+        // Prove the key drives a workload before anything is written: render with the
+        // count asked for and with another one; only workloads that follow the key count.
+        let probe = if r.replicas < MAX_REPLICAS {
+            r.replicas + 1
+        } else {
+            r.replicas - 1
+        };
+        let mut probe_values = current.release.config.clone();
+        probe_values.set_path(&key, probe);
+        let probe_upgrade = HelmUpgrade {
+            values: &probe_values,
+            ..upgrade.clone()
+        };
+        let (asked, other) = futures::try_join!(apply(cx, &upgrade), apply(cx, &probe_upgrade))?;
+        let (asked, other) = (release_from_stdout(&asked)?, release_from_stdout(&other)?);
+        let targets = driven(
+            &workloads(&asked.manifest, &id.namespace),
+            &workloads(&other.manifest, &id.namespace),
+            r.replicas,
+            probe,
+        )
+        .map_err(|seen| {
+            Error::invalid(
+                "key",
+                format!(
+                    "chart {} does not scale through values key `{key}`: {seen}",
+                    current.release.chart_ref(),
+                ),
+            )
+        })?;
         upgrade.dry_run = false;
         upgrade.description = Some(&description);
         apply(cx, &upgrade).await?;
@@ -88,32 +107,56 @@ impl Scale<'_> {
     }
 }
 
-/// The rendered workloads that carry `replicas`; otherwise what was rendered instead.
-fn scale_check(
-    refs: &[WorkloadRef],
+/// The workloads that follow the key: replica count `replicas` in the render `asked`
+/// (key = `replicas`) and `probe` in the render `other` (key = `probe`). None is an error
+/// saying what was rendered instead.
+fn driven(
+    asked: &[WorkloadRef],
+    other: &[WorkloadRef],
     replicas: u32,
+    probe: u32,
 ) -> std::result::Result<Vec<WorkloadRef>, String> {
-    let scalable: Vec<&WorkloadRef> = refs.iter().filter(|w| w.kind.has_replicas()).collect();
+    let scalable: Vec<&WorkloadRef> = asked.iter().filter(|w| w.kind.has_replicas()).collect();
+    let same = |w: &WorkloadRef, o: &WorkloadRef| {
+        (o.kind, &o.namespace, &o.name) == (w.kind, &w.namespace, &w.name)
+    };
     let hits: Vec<WorkloadRef> = scalable
         .iter()
         .filter(|w| w.replicas == Some(i64::from(replicas)))
+        .filter(|w| {
+            other
+                .iter()
+                .any(|o| same(w, o) && o.replicas == Some(i64::from(probe)))
+        })
         .map(|w| (*w).clone())
         .collect();
     if !hits.is_empty() {
         return Ok(hits);
     }
+    if scalable.is_empty() {
+        let daemonsets = asked.iter().any(|w| w.kind == WorkloadKind::DaemonSet);
+        return Err(if daemonsets {
+            "it renders no Deployment or StatefulSet, only DaemonSets, which run one pod per \
+             node and have no replica count"
+                .to_owned()
+        } else {
+            "it renders no Deployment or StatefulSet".to_owned()
+        });
+    }
     let seen: Vec<String> = scalable
         .iter()
-        .map(|w| match w.replicas {
-            Some(r) => format!("{}={r}", w.label()),
-            None => format!("{} (replicas not set)", w.label()),
+        .map(|w| {
+            let count = |r: Option<i64>| r.map_or("unset".to_owned(), |n| n.to_string());
+            let then = other.iter().find(|o| same(w, o)).and_then(|o| o.replicas);
+            format!(
+                "{} has {} with the key at {replicas} and {} with it at {probe}",
+                w.label(),
+                count(w.replicas),
+                count(then)
+            )
         })
         .collect();
-    Err(if seen.is_empty() {
-        "the chart renders no Deployment or StatefulSet".to_owned()
-    } else {
-        format!("rendered workloads have {}", seen.join(", "))
-    })
+    Err(format!("no workload follows it ({})", seen.join("; ")))
 }
 
 /// The release in a dry run's `-o json` output (after anything helm printed before it).
@@ -138,17 +181,41 @@ mod tests {
     }
 
     #[test]
-    fn scale_check_needs_a_workload_with_the_count() {
-        let refs = [
-            wr(WorkloadKind::Deployment, "web", Some(3)),
+    fn only_workloads_that_follow_the_key_count() {
+        // ingress-nginx with its default backend: the backend has 1 replica whatever the
+        // key says; the controller ignores the key too.
+        let asked = [
+            wr(WorkloadKind::Deployment, "backend", Some(1)),
+            wr(WorkloadKind::Deployment, "controller", Some(2)),
+        ];
+        let other = asked.clone();
+        let e = driven(&asked, &other, 1, 2).unwrap_err();
+        assert!(e.contains("no workload follows it"), "{e}");
+        assert!(
+            e.contains("Deployment/backend has 1 with the key at 1 and 1 with it at 2"),
+            "{e}"
+        );
+        // The controller follows the key; the backend does not.
+        let asked = [
+            wr(WorkloadKind::Deployment, "backend", Some(1)),
+            wr(WorkloadKind::Deployment, "controller", Some(1)),
             wr(WorkloadKind::Job, "migrate", None),
         ];
-        assert_eq!(scale_check(&refs, 3).unwrap().len(), 1);
-        let e = scale_check(&refs, 5).unwrap_err();
-        assert_eq!(e, "rendered workloads have Deployment/web=3");
-        assert!(scale_check(&[wr(WorkloadKind::Job, "j", None)], 1)
+        let other = [
+            wr(WorkloadKind::Deployment, "backend", Some(1)),
+            wr(WorkloadKind::Deployment, "controller", Some(2)),
+            wr(WorkloadKind::Job, "migrate", None),
+        ];
+        let hits = driven(&asked, &other, 1, 2).unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].name, "controller");
+        // A DaemonSet has no replica count.
+        let ds = [wr(WorkloadKind::DaemonSet, "agent", None)];
+        assert!(driven(&ds, &ds, 2, 3).unwrap_err().contains("DaemonSets"));
+        let job = [wr(WorkloadKind::Job, "j", None)];
+        assert!(driven(&job, &job, 1, 2)
             .unwrap_err()
-            .contains("no Deployment"));
+            .contains("no Deployment or StatefulSet"));
     }
 
     #[test]

@@ -70,6 +70,7 @@ impl Upgrade<'_> {
 
 /// One `helm upgrade` of a release with its complete values (`--reset-values`: merge
 /// semantics are the adapter's, not helm's flags).
+#[derive(Clone)]
 pub(crate) struct HelmUpgrade<'a> {
     /// The operation, for errors.
     pub(crate) operation: &'a str,

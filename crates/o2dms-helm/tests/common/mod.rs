@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod races;
+pub mod scale_check;
 pub mod stores;
 pub mod values_size;
 
@@ -879,6 +880,7 @@ pub async fn run_all(major: HelmMajor) {
     packages(&env).await;
     lifecycle(&env).await;
     scaling(&env).await;
+    scale_check::proved_against_the_chart(&env).await;
     values_size::large_values(&env).await;
     races::concurrent_updates(&env).await;
     timeouts(&env).await;
