@@ -1,7 +1,7 @@
 //! [`validate`]: one streaming pass over an untrusted chart archive, in memory.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Read};
 
 use flate2::read::MultiGzDecoder;
@@ -198,6 +198,7 @@ struct Walk<'a> {
     count: u64,
     top: Option<String>,
     files: Vec<String>,
+    file_digests: BTreeMap<String, String>,
     seen: HashSet<String>,
     chart_yaml: Option<(String, Vec<u8>)>,
     values_yaml: Option<(String, Vec<u8>)>,
@@ -211,6 +212,7 @@ impl<'a> Walk<'a> {
             count: 0,
             top: None,
             files: Vec::new(),
+            file_digests: BTreeMap::new(),
             seen: HashSet::new(),
             chart_yaml: None,
             values_yaml: None,
@@ -316,15 +318,24 @@ impl<'a> Walk<'a> {
             ["values.yaml"] => Some(&mut self.values_yaml),
             _ => None,
         };
-        if let Some(slot) = slot {
+        let meter = self.meter;
+        let digest = if let Some(slot) = slot {
             // Bounded by the declared size, which is at most max_file_bytes.
             let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(64 * 1024));
-            let meter = self.meter;
             entry
                 .read_to_end(&mut data)
                 .map_err(|e| meter.classify(e))?;
+            let digest = hex::encode(Sha256::digest(&data));
             *slot = Some((path.clone(), data));
-        }
+            digest
+        } else {
+            // Read through anyway (the stream must be inflated to reach the next entry).
+            let mut hasher = Sha256::new();
+            io::copy(&mut entry, &mut hasher).map_err(|e| meter.classify(e))?;
+            hex::encode(hasher.finalize())
+        };
+        let relative = components[1..].join("/");
+        self.file_digests.insert(relative, digest);
         self.files.push(path);
         Ok(())
     }
@@ -359,6 +370,7 @@ impl<'a> Walk<'a> {
             digest,
             values,
             files: self.files,
+            file_digests: self.file_digests,
             top_level_dir: top,
             compressed_bytes,
             uncompressed_bytes,

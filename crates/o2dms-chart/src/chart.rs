@@ -1,6 +1,7 @@
 //! Chart metadata: the chart-name rule, `Chart.yaml` and `values.yaml` parsing, and
 //! [`ValidatedChart`].
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -109,6 +110,10 @@ pub struct ValidatedChart {
     /// Paths of the regular files in the archive, in archive order, each starting with
     /// the top-level directory (`mychart/Chart.yaml`), `.` and empty components dropped.
     pub files: Vec<String>,
+    /// SHA-256 (lowercase hex) of the content of every regular file, by its path below
+    /// the top-level directory (`templates/deployment.yaml`): what the chart is, whatever
+    /// the archive's metadata, order or compression.
+    pub file_digests: BTreeMap<String, String>,
     /// The one top-level directory.
     pub top_level_dir: String,
     /// Size of the archive as uploaded.

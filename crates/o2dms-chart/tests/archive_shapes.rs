@@ -170,3 +170,24 @@ fn a_bomb_after_the_end_of_archive_is_still_metered() {
     let e = validate(&gzip(&tar), &Limits::default()).unwrap_err();
     assert!(matches!(e, ArchiveError::CompressionRatio { .. }), "{e}");
 }
+
+#[test]
+fn file_digests_name_content_below_the_top_level_directory() {
+    use sha2::{Digest, Sha256};
+    let template = b"kind: ConfigMap\n";
+    let mut b = base();
+    b.append_data(
+        &mut header(tar::EntryType::Regular, template.len()),
+        "demo/templates/cm.yaml",
+        &template[..],
+    )
+    .unwrap();
+    let c = validate(&gzip(&b.into_inner().unwrap()), &Limits::default()).unwrap();
+    let hex = |d: &[u8]| hex::encode(Sha256::digest(d));
+    assert_eq!(
+        c.file_digests.keys().collect::<Vec<_>>(),
+        ["Chart.yaml", "templates/cm.yaml"]
+    );
+    assert_eq!(c.file_digests["Chart.yaml"], hex(CHART));
+    assert_eq!(c.file_digests["templates/cm.yaml"], hex(template));
+}

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod forks;
 pub mod races;
 pub mod scale_check;
 pub mod stores;
@@ -887,6 +888,7 @@ pub async fn run_all(major: HelmMajor) {
     listing(&env).await;
     pending(&env).await;
     interop(&env).await;
+    forks::cli_fork_keeps_its_chart(&env).await;
     stores::oci(&env).await;
     stores::http_repo(&env).await;
     env.stop().await;
