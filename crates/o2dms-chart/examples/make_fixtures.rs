@@ -233,11 +233,11 @@ fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
                 .finish(),
         ),
         (
-            "chart-yaml-api-v1.tgz",
+            "chart-yaml-api-v3.tgz",
             Tgz::good_chart_except(&["good/Chart.yaml"])
                 .file(
                     "good/Chart.yaml",
-                    &chart_yaml_with("apiVersion: v2", "apiVersion: v1"),
+                    &chart_yaml_with("apiVersion: v2", "apiVersion: v3"),
                 )
                 .finish(),
         ),

@@ -17,8 +17,14 @@ use crate::index::IndexEntry;
 /// passes here can always be installed under its own name.
 pub const MAX_CHART_NAME_LEN: usize = 53;
 
-/// The only chart `apiVersion` accepted (Helm 3 charts).
+/// The chart `apiVersion` of Helm 3 charts (dependencies in Chart.yaml).
 pub const CHART_API_VERSION: &str = "v2";
+/// The chart `apiVersion` of charts first written for Helm 2 (dependencies in
+/// `requirements.yaml`), which Helm 3 and 4 still install and popular charts still ship.
+pub const CHART_API_VERSION_V1: &str = "v1";
+/// Every chart `apiVersion` accepted: [`CHART_API_VERSION_V1`] and [`CHART_API_VERSION`]
+/// (`v3` exists only behind a Helm 4 experiment flag).
+pub const CHART_API_VERSIONS: [&str; 2] = [CHART_API_VERSION_V1, CHART_API_VERSION];
 
 /// Checks a chart name, returning the rule it breaks.
 ///
@@ -97,7 +103,7 @@ pub struct ValidatedChart {
     pub description: Option<String>,
     /// `kubeVersion` from Chart.yaml (a constraint, not checked), if set and not empty.
     pub kube_version: Option<String>,
-    /// `apiVersion` from Chart.yaml (always [`CHART_API_VERSION`]).
+    /// `apiVersion` from Chart.yaml (one of [`CHART_API_VERSIONS`]).
     pub api_version: String,
     /// `type` from Chart.yaml; [`ChartType::Application`] when absent or empty.
     pub chart_type: ChartType,
@@ -302,7 +308,7 @@ pub fn parse_chart_yaml(path: &str, bytes: &[u8]) -> Result<ChartMetadata, Archi
         message,
     })?;
     let api_version = required(path, &map, "apiVersion")?;
-    if api_version != CHART_API_VERSION {
+    if !CHART_API_VERSIONS.contains(&api_version.as_str()) {
         return Err(ArchiveError::ChartApiVersion {
             path: path.to_string(),
             found: api_version,
@@ -395,8 +401,19 @@ mod tests {
         let code = |y: &str| parse_chart_yaml(p, y.as_bytes()).unwrap_err().code();
         assert_eq!(code(""), "missing_chart_field");
         assert_eq!(code("name: c\nversion: 1.0.0\n"), "missing_chart_field");
+        // v1 charts (Helm 2's format, still installed by Helm 3 and 4) pass the same checks.
+        let v1 = parse_chart_yaml(p, b"apiVersion: v1\nname: c\nversion: 1.0.0\n").unwrap();
+        assert_eq!(v1.api_version, "v1");
         assert_eq!(
-            code("apiVersion: v1\nname: c\nversion: 1.0.0\n"),
+            code("apiVersion: v1\nname: C\nversion: 1.0.0\n"),
+            "chart_name"
+        );
+        assert_eq!(
+            code("apiVersion: v1\nname: c\nversion: \"1.0\"\n"),
+            "chart_version"
+        );
+        assert_eq!(
+            code("apiVersion: v3\nname: c\nversion: 1.0.0\n"),
             "chart_api_version"
         );
         assert_eq!(

@@ -175,8 +175,8 @@ pub enum ArchiveError {
         /// The field (`apiVersion`, `name` or `version`).
         field: &'static str,
     },
-    /// `apiVersion` is not `v2`.
-    #[error("`{path}` has apiVersion `{found}`; only `v2` (Helm 3) charts are accepted")]
+    /// `apiVersion` is neither `v1` nor `v2`.
+    #[error("`{path}` has apiVersion `{found}`; charts of apiVersion `v1` or `v2` are accepted")]
     ChartApiVersion {
         /// The Chart.yaml entry.
         path: String,

@@ -29,7 +29,8 @@ mod limits;
 pub use archive::validate;
 pub use chart::{
     package_file_name, parse_chart_yaml, parse_values_yaml, validate_chart_name, ChartMetadata,
-    ChartType, FileNameError, ValidatedChart, CHART_API_VERSION, MAX_CHART_NAME_LEN,
+    ChartType, FileNameError, ValidatedChart, CHART_API_VERSION, CHART_API_VERSIONS,
+    CHART_API_VERSION_V1, MAX_CHART_NAME_LEN,
 };
 pub use error::ArchiveError;
 pub use index::{ChartIndex, IndexEntry, IndexError, INDEX_API_VERSION};

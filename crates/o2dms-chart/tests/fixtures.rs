@@ -34,7 +34,7 @@ fn expected(name: &str, e: &ArchiveError) -> bool {
         "chart-yaml-bad-yaml.tgz" => {
             matches!(e, ChartYamlSyntax { path, .. } if path == "good/Chart.yaml")
         }
-        "chart-yaml-api-v1.tgz" => matches!(e, ChartApiVersion { found, .. } if found == "v1"),
+        "chart-yaml-api-v3.tgz" => matches!(e, ChartApiVersion { found, .. } if found == "v3"),
         "chart-yaml-bad-version.tgz" => {
             matches!(e, ChartVersion { version, .. } if version == "1.2.three")
         }

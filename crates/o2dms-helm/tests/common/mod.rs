@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod forks;
+pub mod legacy_charts;
 pub mod races;
 pub mod scale_check;
 pub mod stores;
@@ -889,6 +890,7 @@ pub async fn run_all(major: HelmMajor) {
     pending(&env).await;
     interop(&env).await;
     forks::cli_fork_keeps_its_chart(&env).await;
+    legacy_charts::apiversion_v1(&env).await;
     stores::oci(&env).await;
     stores::http_repo(&env).await;
     env.stop().await;
