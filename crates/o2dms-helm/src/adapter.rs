@@ -41,13 +41,20 @@ impl DmsAdapter for HelmAdapter {
     }
 
     async fn health(&self) -> Result<Health> {
-        Ok(match self.cx.client.apiserver_version().await {
+        let version = self.cx.storage.bounded(async {
+            self.cx
+                .client
+                .apiserver_version()
+                .await
+                .map_err(crate::kube_error::kube_error)
+        });
+        Ok(match version.await {
             Ok(v) => Health::healthy(format!(
                 "helm {}, Kubernetes {}",
                 self.cx.helm.version().raw,
                 v.git_version
             )),
-            Err(e) => Health::unhealthy(format!("Kubernetes API: {e}")),
+            Err(e) => Health::unhealthy(e.to_string()),
         })
     }
 

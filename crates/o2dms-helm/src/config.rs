@@ -50,7 +50,10 @@ pub struct HelmConfig {
     /// ([`HelmAdapter::deployment_id`](crate::HelmAdapter::deployment_id)).
     pub namespace: String,
     /// Default time limit of a write (`timeout`; install/upgrade/rollback/uninstall
-    /// `--timeout`).
+    /// `--timeout`). A write ends within it plus a grace: helm still running 60 s after
+    /// its own timeout is terminated (SIGTERM, so it marks the release failed), and each
+    /// Kubernetes API read the write makes before and after helm is bounded by
+    /// `readTimeout`.
     #[serde(deserialize_with = "o2dms_config::duration::deserialize")]
     pub timeout: Duration,
     /// Revisions kept per release (`maxHistory`; `--history-max`; 0 = unlimited).
@@ -71,6 +74,12 @@ pub struct HelmConfig {
     /// as written (compact JSON; for an update, the merged values): 1 to
     /// [`o2dms_core::validate::MAX_VALUES_BYTES`].
     pub max_values_bytes: usize,
+    /// Longest wait for one read of the Kubernetes API (`readTimeout`, e.g. `20s`): a get,
+    /// list, status, history or logs call, and each read a write makes before and after
+    /// helm runs. Past it the call is [`Unavailable`](o2dms_core::Error::Unavailable)
+    /// naming the API server. 1 s to 10 min.
+    #[serde(deserialize_with = "o2dms_config::duration::deserialize")]
+    pub read_timeout: Duration,
 }
 
 impl HelmConfig {
@@ -83,6 +92,8 @@ impl HelmConfig {
     /// Default largest values file (`maxValuesBytes: 524288`, 512 KiB): well inside a
     /// release Secret's 1 MiB, which also holds the chart and the manifest.
     pub const DEFAULT_MAX_VALUES_BYTES: usize = 512 * 1024;
+    /// Default longest wait for one read of the Kubernetes API (`readTimeout: 20s`).
+    pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(20);
 }
 
 /// The defaults, for the builder and for every key the configuration file leaves out.
@@ -100,6 +111,7 @@ impl Default for HelmConfig {
             work_dir: None,
             package_dir: None,
             max_values_bytes: Self::DEFAULT_MAX_VALUES_BYTES,
+            read_timeout: Self::DEFAULT_READ_TIMEOUT,
         }
     }
 }
@@ -185,6 +197,9 @@ impl HelmConfig {
                     }
                     other => other,
                 })?;
+        }
+        if !(Duration::from_secs(1)..=Duration::from_secs(600)).contains(&self.read_timeout) {
+            return Err(Error::invalid("readTimeout", "must be 1s to 10m"));
         }
         if self.max_values_bytes == 0 || self.max_values_bytes > validate::MAX_VALUES_BYTES {
             return Err(Error::invalid(
@@ -278,6 +293,12 @@ impl HelmConfigBuilder {
     /// Largest values file a write gives helm, in bytes.
     pub fn max_values_bytes(mut self, bytes: usize) -> Self {
         self.config.max_values_bytes = bytes;
+        self
+    }
+
+    /// Longest wait for one read of the Kubernetes API.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.read_timeout = timeout;
         self
     }
 
@@ -390,7 +411,8 @@ mod tests {
              scaleKey: du.replicas\n\
              workDir: /var/lib/o2dms\n\
              packageDir: /var/lib/o2dms/charts\n\
-             maxValuesBytes: 1000",
+             maxValuesBytes: 1000\n\
+             readTimeout: 5s",
         )
         .unwrap();
         assert_eq!(
@@ -407,6 +429,7 @@ mod tests {
                 work_dir: Some("/var/lib/o2dms".into()),
                 package_dir: Some("/var/lib/o2dms/charts".into()),
                 max_values_bytes: 1000,
+                read_timeout: Duration::from_secs(5),
             }
         );
         assert_eq!(
@@ -491,6 +514,7 @@ mod tests {
                 "maxValuesBytes",
                 "namespace",
                 "packageDir",
+                "readTimeout",
                 "scaleKey",
                 "timeout",
                 "workDir"

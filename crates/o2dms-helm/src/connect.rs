@@ -54,8 +54,8 @@ impl HelmAdapter {
     /// (see the module docs), and detects the helm version.
     pub async fn connect(config: HelmConfig) -> Result<HelmAdapter> {
         config.validate()?;
-        let client = client_for(&config).await?;
-        Self::build(config, client, None).await
+        let (client, server) = client_for(&config).await?;
+        Self::build(config, client, server, None).await
     }
 
     /// Like [`connect`](Self::connect), with packages in `store` instead of the default
@@ -80,15 +80,15 @@ impl HelmAdapter {
         store: Arc<dyn PackageStore>,
     ) -> Result<HelmAdapter> {
         config.validate()?;
-        let client = client_for(&config).await?;
-        Self::build(config, client, Some(store)).await
+        let (client, server) = client_for(&config).await?;
+        Self::build(config, client, server, Some(store)).await
     }
 
     /// Like [`connect`](Self::connect) with a ready client (which must reach the same
     /// cluster as the kubeconfig helm is given).
     pub async fn with_client(config: HelmConfig, client: Client) -> Result<HelmAdapter> {
         config.validate()?;
-        Self::build(config, client, None).await
+        Self::build(config, client, UNNAMED_SERVER.to_owned(), None).await
     }
 
     /// Like [`connect_with_store`](Self::connect_with_store) with a ready client.
@@ -98,12 +98,13 @@ impl HelmAdapter {
         store: Arc<dyn PackageStore>,
     ) -> Result<HelmAdapter> {
         config.validate()?;
-        Self::build(config, client, Some(store)).await
+        Self::build(config, client, UNNAMED_SERVER.to_owned(), Some(store)).await
     }
 
     async fn build(
         config: HelmConfig,
         client: Client,
+        server: String,
         store: Option<Arc<dyn PackageStore>>,
     ) -> Result<HelmAdapter> {
         let (work_dir, owned) = match &config.work_dir {
@@ -137,7 +138,7 @@ impl HelmAdapter {
         .await?;
         Ok(HelmAdapter {
             cx: Context {
-                storage: Storage::new(client.clone()),
+                storage: Storage::new(client.clone(), config.read_timeout, server),
                 client,
                 helm,
                 store,
@@ -193,9 +194,12 @@ fn private_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::backend_from(format!("preparing {}", dir.display()), e))
 }
 
+/// How errors name the API server of a client given ready-made.
+const UNNAMED_SERVER: &str = "the Kubernetes API server";
+
 /// Builds the Kubernetes client from the configuration (kubeconfig file and context, or
-/// inferred as kubectl does).
-async fn client_for(config: &HelmConfig) -> Result<Client> {
+/// inferred as kubectl does), and how errors name its API server.
+async fn client_for(config: &HelmConfig) -> Result<(Client, String)> {
     let kconf = match (&config.kubeconfig, &config.context) {
         (Some(path), context) => {
             let kc = Kubeconfig::read_from(path).map_err(|e| {
@@ -219,8 +223,10 @@ async fn client_for(config: &HelmConfig) -> Result<Client> {
             .await
             .map_err(|e| Error::invalid("kubeconfig", e.to_string()))?,
     };
-    Client::try_from(kconf)
-        .map_err(|e| Error::unavailable(format!("cannot build a Kubernetes client: {e}")))
+    let server = format!("the Kubernetes API server at {}", kconf.cluster_url);
+    let client = Client::try_from(kconf)
+        .map_err(|e| Error::unavailable(format!("cannot build a Kubernetes client: {e}")))?;
+    Ok((client, server))
 }
 
 /// The default store (see the module docs): the local directory store, plus the chart

@@ -26,6 +26,7 @@ mod adapter;
 mod chart;
 mod config;
 mod connect;
+mod deadline;
 mod helm;
 mod kube_error;
 mod labels;

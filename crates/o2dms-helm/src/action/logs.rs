@@ -19,7 +19,11 @@ impl ReadLogs<'_> {
     pub(crate) async fn run(self, cx: &Context) -> Result<Logs> {
         let current = cx.storage.current(self.id).await?;
         let refs = workloads(&current.release.manifest, &current.release.namespace);
-        let live = workloads::read_all(&cx.client, &refs).await?;
-        workloads::logs(&cx.client, &live, self.options).await
+        cx.storage
+            .bounded(async {
+                let live = workloads::read_all(&cx.client, &refs).await?;
+                workloads::logs(&cx.client, &live, self.options).await
+            })
+            .await
     }
 }

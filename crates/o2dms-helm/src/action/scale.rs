@@ -87,7 +87,10 @@ impl Scale<'_> {
         upgrade.description = Some(&description);
         apply(cx, &upgrade).await?;
         // Verify against the live workloads, not just what helm said.
-        let live = workloads::read_all(&cx.client, &targets).await?;
+        let live = cx
+            .storage
+            .bounded(workloads::read_all(&cx.client, &targets))
+            .await?;
         let wrong: Vec<String> = live
             .iter()
             .filter(|w| w.spec_replicas != i32::try_from(r.replicas).ok())

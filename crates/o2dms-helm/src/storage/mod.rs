@@ -32,6 +32,7 @@ use kube::core::PartialObjectMeta;
 use kube::{Api, Client};
 use o2dms_core::{DeploymentId, Error, PackageId, Result};
 
+use crate::deadline::within;
 use cache::RecordCache;
 use index::ReleaseIndex;
 use secrets::ReleaseSecrets;
@@ -61,6 +62,10 @@ pub(crate) enum Outcome {
 /// Helm's release records in one cluster (see the module docs).
 pub(crate) struct Storage {
     client: Client,
+    /// Longest wait for one read (see [`Storage::bounded`]).
+    read_timeout: Duration,
+    /// The API server, as errors name it.
+    server: String,
     secrets: ReleaseSecrets,
     /// The live index, started (and its first list awaited) by the first read.
     index: tokio::sync::OnceCell<ReleaseIndex>,
@@ -68,11 +73,14 @@ pub(crate) struct Storage {
 }
 
 impl Storage {
-    /// Storage read through `client`. Nothing is read until the first call.
-    pub(crate) fn new(client: Client) -> Self {
+    /// Storage read through `client`, each read bounded by `read_timeout`; `server` names
+    /// the API server in errors. Nothing is read until the first call.
+    pub(crate) fn new(client: Client, read_timeout: Duration, server: String) -> Self {
         Storage {
             secrets: ReleaseSecrets::new(client.clone()),
             client,
+            read_timeout,
+            server,
             index: tokio::sync::OnceCell::new(),
             records: RecordCache::default(),
         }
@@ -82,14 +90,17 @@ impl Storage {
     /// read together with a check that no newer one exists (two point reads); otherwise,
     /// or when the index is behind, a consistent list.
     pub(crate) async fn current(&self, id: &DeploymentId) -> Result<StoredRelease> {
-        if let Some(index) = self.live_index().await {
-            if let Some(known) = index.latest_of(&id.namespace, &id.name) {
-                if let Some((_, record)) = self.confirmed(&known).await {
-                    return Ok((*record).clone());
+        self.bounded(async {
+            if let Some(index) = self.live_index().await {
+                if let Some(known) = index.latest_of(&id.namespace, &id.name) {
+                    if let Some((_, record)) = self.confirmed(&known).await {
+                        return Ok((*record).clone());
+                    }
                 }
             }
-        }
-        self.secrets.require(id).await
+            self.secrets.require(id).await
+        })
+        .await
     }
 
     /// The newest revision of `id` (NotFound without one) and what `derive` reads from it.
@@ -105,84 +116,99 @@ impl Storage {
         F: Fn(Arc<StoredRelease>) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        if let Some(index) = self.live_index().await {
-            if let Some(known) = index.latest_of(&id.namespace, &id.name) {
-                if let Some(cached) = self.records.get(&known) {
-                    let (confirmed, derived) =
-                        futures::join!(self.confirmed(&known), derive(cached.clone()));
-                    if let Some((rv, _)) = confirmed {
-                        if rv.is_some() && rv == known.resource_version {
-                            return Ok((cached, derived?));
+        self.bounded(async {
+            if let Some(index) = self.live_index().await {
+                if let Some(known) = index.latest_of(&id.namespace, &id.name) {
+                    if let Some(cached) = self.records.get(&known) {
+                        let (confirmed, derived) =
+                            futures::join!(self.confirmed(&known), derive(cached.clone()));
+                        if let Some((rv, _)) = confirmed {
+                            if rv.is_some() && rv == known.resource_version {
+                                return Ok((cached, derived?));
+                            }
                         }
                     }
                 }
             }
-        }
-        let current = Arc::new(self.current(id).await?);
-        let derived = derive(current.clone()).await?;
-        Ok((current, derived))
+            let current = Arc::new(self.current(id).await?);
+            let derived = derive(current.clone()).await?;
+            Ok((current, derived))
+        })
+        .await
     }
 
     /// The newest revision of `id` read from the API server now, bypassing the index
     /// (`None`: no release). For reporting the state a failed write left.
     pub(crate) async fn latest_uncached(&self, id: &DeploymentId) -> Result<Option<StoredRelease>> {
-        self.secrets.latest(id).await
+        self.bounded(async { self.secrets.latest(id).await }).await
     }
 
     /// The metadata of every revision of `id` (empty: no release): from the index when it
     /// has caught up with the release, otherwise one consistent list.
     pub(crate) async fn metas(&self, id: &DeploymentId) -> Result<Vec<RevisionMeta>> {
-        if let Some((known, _)) = self.caught_up_revisions(id).await {
-            return Ok(known.into_iter().map(|r| r.meta).collect());
-        }
-        self.secrets
-            .list_meta(Some(&id.namespace), Some(&id.name))
-            .await
+        self.bounded(async {
+            if let Some((known, _)) = self.caught_up_revisions(id).await {
+                return Ok(known.into_iter().map(|r| r.meta).collect());
+            }
+            self.secrets
+                .list_meta(Some(&id.namespace), Some(&id.name))
+                .await
+        })
+        .await
     }
 
     /// The newest revision's metadata of `id`, if a release by that name exists, for a
     /// create. With the index, a name it does not know is taken as free (a release made by
     /// another writer within the watch delay is then refused by helm's own check).
     pub(crate) async fn existing(&self, id: &DeploymentId) -> Result<Option<RevisionMeta>> {
-        if let Some(index) = self.live_index().await {
-            if index.latest_of(&id.namespace, &id.name).is_none() {
-                return Ok(None);
+        self.bounded(async {
+            if let Some(index) = self.live_index().await {
+                if index.latest_of(&id.namespace, &id.name).is_none() {
+                    return Ok(None);
+                }
             }
-        }
-        Ok(newest(self.metas(id).await?))
+            Ok(newest(self.metas(id).await?))
+        })
+        .await
     }
 
     /// Every revision of `id`, ascending (empty: no release): when the index has caught
     /// up with the release, the older ones from the record cache; otherwise one
     /// consistent list.
     pub(crate) async fn revisions(&self, id: &DeploymentId) -> Result<Vec<StoredRelease>> {
-        if let Some((known, newest)) = self.caught_up_revisions(id).await {
-            let older: Vec<Option<Arc<StoredRelease>>> =
-                self.records_of(&known[..known.len() - 1]).await?;
-            if older.iter().all(Option::is_some) {
-                let mut all: Vec<StoredRelease> =
-                    older.into_iter().flatten().map(|r| (*r).clone()).collect();
-                all.push((*newest).clone());
-                return Ok(all);
+        self.bounded(async {
+            if let Some((known, newest)) = self.caught_up_revisions(id).await {
+                let older: Vec<Option<Arc<StoredRelease>>> =
+                    self.records_of(&known[..known.len() - 1]).await?;
+                if older.iter().all(Option::is_some) {
+                    let mut all: Vec<StoredRelease> =
+                        older.into_iter().flatten().map(|r| (*r).clone()).collect();
+                    all.push((*newest).clone());
+                    return Ok(all);
+                }
             }
-        }
-        self.secrets.all_revisions(id).await
+            self.secrets.all_revisions(id).await
+        })
+        .await
     }
 
     /// The newest revision of every release in `namespace` (all if `None`), ordered by
     /// namespace then name: from the index, else one consistent list of metadata.
     pub(crate) async fn heads(&self, namespace: Option<&str>) -> Result<Vec<Head>> {
-        if let Some(index) = self.live_index().await {
-            return Ok(index.latest(namespace));
-        }
-        let metas = self.secrets.list_meta(namespace, None).await?;
-        Ok(stored::latest_revisions(metas)
-            .into_values()
-            .map(|meta| Head {
-                meta,
-                resource_version: None,
-            })
-            .collect())
+        self.bounded(async {
+            if let Some(index) = self.live_index().await {
+                return Ok(index.latest(namespace));
+            }
+            let metas = self.secrets.list_meta(namespace, None).await?;
+            Ok(stored::latest_revisions(metas)
+                .into_values()
+                .map(|meta| Head {
+                    meta,
+                    resource_version: None,
+                })
+                .collect())
+        })
+        .await
     }
 
     /// The decoded records of `heads`, in order: cached ones from the cache, the others
@@ -192,36 +218,42 @@ impl Storage {
         &self,
         heads: &[Head],
     ) -> Result<Vec<Option<Arc<StoredRelease>>>> {
-        let reads: Vec<_> = heads
-            .iter()
-            .map(|h| self.records.read(&self.client, h))
-            .collect();
-        stream::iter(reads)
-            .buffered(READS_IN_FLIGHT)
-            .try_collect()
-            .await
+        self.bounded(async {
+            let reads: Vec<_> = heads
+                .iter()
+                .map(|h| self.records.read(&self.client, h))
+                .collect();
+            stream::iter(reads)
+                .buffered(READS_IN_FLIGHT)
+                .try_collect()
+                .await
+        })
+        .await
     }
 
     /// A deployment whose newest revision runs `package` (the first by id), if any.
     pub(crate) async fn in_use(&self, package: &PackageId) -> Result<Option<DeploymentId>> {
-        let latest = stored::latest_revisions(self.secrets.list_meta(None, None).await?);
-        let reads: Vec<_> = latest
-            .into_values()
-            .map(|m| {
-                let secrets = self.secrets.clone();
-                let package = package.clone();
-                async move {
-                    let r = secrets.revision(&m.namespace, &m.name, m.revision).await?;
-                    Ok::<_, Error>(r.filter(|r| r.package() == package).map(|r| r.id()))
-                }
-            })
-            .collect();
-        let found = stream::iter(reads)
-            .buffer_unordered(READS_IN_FLIGHT)
-            .try_filter_map(|x| async move { Ok(x) })
-            .try_collect::<Vec<_>>()
-            .await?;
-        Ok(found.into_iter().min())
+        self.bounded(async {
+            let latest = stored::latest_revisions(self.secrets.list_meta(None, None).await?);
+            let reads: Vec<_> = latest
+                .into_values()
+                .map(|m| {
+                    let secrets = self.secrets.clone();
+                    let package = package.clone();
+                    async move {
+                        let r = secrets.revision(&m.namespace, &m.name, m.revision).await?;
+                        Ok::<_, Error>(r.filter(|r| r.package() == package).map(|r| r.id()))
+                    }
+                })
+                .collect();
+            let found = stream::iter(reads)
+                .buffer_unordered(READS_IN_FLIGHT)
+                .try_filter_map(|x| async move { Ok(x) })
+                .try_collect::<Vec<_>>()
+                .await?;
+            Ok(found.into_iter().min())
+        })
+        .await
     }
 
     /// After a write: waits (boundedly) until the index shows what it left behind
@@ -248,7 +280,7 @@ impl Storage {
                     .await
             }
             Outcome::Unknown => {
-                let Ok(truth) = self.secrets.latest_meta(id).await else {
+                let Ok(truth) = self.bounded(self.secrets.latest_meta(id)).await else {
                     return;
                 };
                 let want = truth.map(|m| (m.revision, m.status));
@@ -262,6 +294,11 @@ impl Storage {
         if !caught_up {
             tracing::warn!(%id, "release index did not catch up within {INDEX_CATCH_UP_BOUND:?}; lists may lag");
         }
+    }
+
+    /// `read`, bounded by the read timeout: past it, Unavailable naming the API server.
+    pub(crate) async fn bounded<T>(&self, read: impl Future<Output = Result<T>>) -> Result<T> {
+        within(self.read_timeout, &self.server, read).await
     }
 
     /// The release index, started (and its first list awaited) on first use; `None` while
