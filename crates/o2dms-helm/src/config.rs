@@ -80,6 +80,10 @@ pub struct HelmConfig {
     /// naming the API server. 1 s to 10 min.
     #[serde(deserialize_with = "o2dms_config::duration::deserialize")]
     pub read_timeout: Duration,
+    /// Memory for decoded release records kept between reads (`recordCacheBytes`): only
+    /// what reads need is kept (no chart content, no manifest), the least useful evicted
+    /// first. At least 1 MiB.
+    pub record_cache_bytes: u64,
 }
 
 impl HelmConfig {
@@ -94,6 +98,8 @@ impl HelmConfig {
     pub const DEFAULT_MAX_VALUES_BYTES: usize = 512 * 1024;
     /// Default longest wait for one read of the Kubernetes API (`readTimeout: 20s`).
     pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(20);
+    /// Default memory for cached release records (`recordCacheBytes: 67108864`, 64 MiB).
+    pub const DEFAULT_RECORD_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 }
 
 /// The defaults, for the builder and for every key the configuration file leaves out.
@@ -112,6 +118,7 @@ impl Default for HelmConfig {
             package_dir: None,
             max_values_bytes: Self::DEFAULT_MAX_VALUES_BYTES,
             read_timeout: Self::DEFAULT_READ_TIMEOUT,
+            record_cache_bytes: Self::DEFAULT_RECORD_CACHE_BYTES,
         }
     }
 }
@@ -200,6 +207,12 @@ impl HelmConfig {
         }
         if !(Duration::from_secs(1)..=Duration::from_secs(600)).contains(&self.read_timeout) {
             return Err(Error::invalid("readTimeout", "must be 1s to 10m"));
+        }
+        if self.record_cache_bytes < 1024 * 1024 {
+            return Err(Error::invalid(
+                "recordCacheBytes",
+                "must be at least 1 MiB (1048576)",
+            ));
         }
         if self.max_values_bytes == 0 || self.max_values_bytes > validate::MAX_VALUES_BYTES {
             return Err(Error::invalid(
@@ -293,6 +306,12 @@ impl HelmConfigBuilder {
     /// Largest values file a write gives helm, in bytes.
     pub fn max_values_bytes(mut self, bytes: usize) -> Self {
         self.config.max_values_bytes = bytes;
+        self
+    }
+
+    /// Memory for cached release records, in bytes.
+    pub fn record_cache_bytes(mut self, bytes: u64) -> Self {
+        self.config.record_cache_bytes = bytes;
         self
     }
 
@@ -412,7 +431,8 @@ mod tests {
              workDir: /var/lib/o2dms\n\
              packageDir: /var/lib/o2dms/charts\n\
              maxValuesBytes: 1000\n\
-             readTimeout: 5s",
+             readTimeout: 5s\n\
+             recordCacheBytes: 2097152",
         )
         .unwrap();
         assert_eq!(
@@ -430,6 +450,7 @@ mod tests {
                 package_dir: Some("/var/lib/o2dms/charts".into()),
                 max_values_bytes: 1000,
                 read_timeout: Duration::from_secs(5),
+                record_cache_bytes: 2 * 1024 * 1024,
             }
         );
         assert_eq!(
@@ -515,6 +536,7 @@ mod tests {
                 "namespace",
                 "packageDir",
                 "readTimeout",
+                "recordCacheBytes",
                 "scaleKey",
                 "timeout",
                 "workDir"

@@ -138,7 +138,12 @@ impl HelmAdapter {
         .await?;
         Ok(HelmAdapter {
             cx: Context {
-                storage: Storage::new(client.clone(), config.read_timeout, server),
+                storage: Storage::new(
+                    client.clone(),
+                    config.read_timeout,
+                    config.record_cache_bytes,
+                    server,
+                ),
                 client,
                 helm,
                 store,

@@ -3,7 +3,6 @@
 use o2dms_core::{DeploymentId, LogOptions, Logs, Result};
 
 use super::Context;
-use crate::manifest::workloads;
 use crate::workloads;
 
 /// A logs read, as asked for (validated by the caller).
@@ -18,10 +17,9 @@ impl ReadLogs<'_> {
     /// The lines, grouped by pod then container; NotFound for a container no pod has.
     pub(crate) async fn run(self, cx: &Context) -> Result<Logs> {
         let current = cx.storage.current(self.id).await?;
-        let refs = workloads(&current.release.manifest, &current.release.namespace);
         cx.storage
             .bounded(async {
-                let live = workloads::read_all(&cx.client, &refs).await?;
+                let live = workloads::read_all(&cx.client, &current.workloads).await?;
                 workloads::logs(&cx.client, &live, self.options).await
             })
             .await

@@ -3,7 +3,6 @@
 use o2dms_core::{DeploymentId, Result, StatusDetail};
 
 use super::Context;
-use crate::manifest::workloads;
 use crate::workloads::{detail, read_all};
 
 /// A status read.
@@ -20,8 +19,7 @@ impl Status<'_> {
         let (current, live) = cx
             .storage
             .current_with(self.id, |record| async move {
-                let refs = workloads(&record.release.manifest, &record.release.namespace);
-                read_all(&cx.client, &refs).await
+                read_all(&cx.client, &record.workloads).await
             })
             .await?;
         let r = &current.release;

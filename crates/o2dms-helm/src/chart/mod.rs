@@ -36,6 +36,12 @@ pub(crate) async fn of_current(
     current: &StoredRelease,
     scratch: &Path,
 ) -> Result<ChartSource> {
+    if !current.is_whole() {
+        return Err(Error::backend(
+            "the chart of the current revision was read from a cached record without its \
+             content",
+        ));
+    }
     let recorded = &current.release.chart;
     let why = match of_package(store, &current.package()).await {
         Ok(ChartSource::Store(InstallSource::Archive { path })) => {

@@ -73,16 +73,22 @@ pub(crate) struct Storage {
 }
 
 impl Storage {
-    /// Storage read through `client`, each read bounded by `read_timeout`; `server` names
-    /// the API server in errors. Nothing is read until the first call.
-    pub(crate) fn new(client: Client, read_timeout: Duration, server: String) -> Self {
+    /// Storage read through `client`, each read bounded by `read_timeout`, decoded records
+    /// cached within `cache_bytes`; `server` names the API server in errors. Nothing is
+    /// read until the first call.
+    pub(crate) fn new(
+        client: Client,
+        read_timeout: Duration,
+        cache_bytes: u64,
+        server: String,
+    ) -> Self {
         Storage {
             secrets: ReleaseSecrets::new(client.clone()),
             client,
             read_timeout,
             server,
             index: tokio::sync::OnceCell::new(),
-            records: RecordCache::default(),
+            records: RecordCache::new(cache_bytes),
         }
     }
 
@@ -94,7 +100,7 @@ impl Storage {
             if let Some(index) = self.live_index().await {
                 if let Some(known) = index.latest_of(&id.namespace, &id.name) {
                     if let Some((_, record)) = self.confirmed(&known).await {
-                        return Ok((*record).clone());
+                        return Ok(record);
                     }
                 }
             }
@@ -183,7 +189,7 @@ impl Storage {
                 if older.iter().all(Option::is_some) {
                     let mut all: Vec<StoredRelease> =
                         older.into_iter().flatten().map(|r| (*r).clone()).collect();
-                    all.push((*newest).clone());
+                    all.push(newest);
                     return Ok(all);
                 }
             }
@@ -319,7 +325,7 @@ impl Storage {
 
     /// `known`, the newest revision the index has of a release, read from the API server
     /// now, if no newer revision exists: the record with the resource version read.
-    async fn confirmed(&self, known: &Head) -> Option<(Option<String>, Arc<StoredRelease>)> {
+    async fn confirmed(&self, known: &Head) -> Option<(Option<String>, StoredRelease)> {
         let m = &known.meta;
         let metas: Api<PartialObjectMeta<Secret>> =
             Api::namespaced(self.client.clone(), &m.namespace);
@@ -338,10 +344,7 @@ impl Storage {
     /// when the newest is confirmed (no newer one) at the very resource version the index
     /// saw: then the index has seen every earlier write to the release's records. `None`
     /// when the index is unusable, knows no revision, or is behind.
-    async fn caught_up_revisions(
-        &self,
-        id: &DeploymentId,
-    ) -> Option<(Vec<Head>, Arc<StoredRelease>)> {
+    async fn caught_up_revisions(&self, id: &DeploymentId) -> Option<(Vec<Head>, StoredRelease)> {
         let index = self.live_index().await?;
         let known = index.revisions_of(&id.namespace, &id.name);
         let newest = known.last()?;

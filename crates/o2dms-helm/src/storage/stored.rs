@@ -8,8 +8,11 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::ObjectMeta;
 use o2dms_core::{Deployment, DeploymentId, Error, PackageId, Result, Revision, Timestamp, Value};
 
-use super::record::{decode_release, secret_name, HelmStatus, Release, RELEASE_DATA_KEY};
+use super::record::{
+    decode_release, secret_name, HelmStatus, Release, ReleaseChart, RELEASE_DATA_KEY,
+};
 use crate::labels::{user_labels, PACKAGE_PREFIX_LABEL, SCALE_KEY_LABEL};
+use crate::manifest::{workloads, WorkloadRef};
 
 /// One release Secret, seen through its labels only.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,15 +85,80 @@ pub(crate) fn latest_revisions(
 /// A decoded revision with the labels of its Secret.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredRelease {
-    /// The record.
+    /// The record; without the chart's content and the manifest when [`slim`](Self::slim).
     pub(crate) release: Release,
     /// The Secret's labels (Helm's, the adapter's and the user's).
     pub(crate) labels: BTreeMap<String, String>,
     /// The Secret's creation time.
     pub(crate) created: Option<Timestamp>,
+    /// The workloads the manifest declares (what status and logs read).
+    pub(crate) workloads: Vec<WorkloadRef>,
+    /// Whether the chart's content and the manifest are here (a record as decoded), or
+    /// were dropped for the cache ([`slim`](Self::slim)).
+    whole: bool,
 }
 
 impl StoredRelease {
+    /// Whether this record has the chart's content and the manifest (writes need them).
+    pub(crate) fn is_whole(&self) -> bool {
+        self.whole
+    }
+
+    /// This record without what reads never need: the chart's templates, files, default
+    /// values and schema, and the rendered manifest (its workloads are kept). Charts that
+    /// carry dashboards or certificates make those most of a record.
+    pub(crate) fn slim(&self) -> StoredRelease {
+        let r = &self.release;
+        StoredRelease {
+            release: Release {
+                name: r.name.clone(),
+                namespace: r.namespace.clone(),
+                version: r.version,
+                info: r.info.clone(),
+                chart: ReleaseChart {
+                    metadata: r.chart.metadata.clone(),
+                    ..ReleaseChart::default()
+                },
+                config: r.config.clone(),
+                manifest: String::new(),
+                apply_method: r.apply_method.clone(),
+            },
+            labels: self.labels.clone(),
+            created: self.created,
+            workloads: self.workloads.clone(),
+            whole: false,
+        }
+    }
+
+    /// About how many bytes this record holds in memory, for the cache's budget.
+    pub(crate) fn weight(&self) -> u64 {
+        let r = &self.release;
+        let strings = r.name.len()
+            + r.namespace.len()
+            + r.info.description.len()
+            + r.manifest.len()
+            + self
+                .labels
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 64)
+                .sum::<usize>()
+            + self
+                .workloads
+                .iter()
+                .map(|w| w.name.len() + w.namespace.len() + 64)
+                .sum::<usize>();
+        let chart: usize = r
+            .chart
+            .templates
+            .iter()
+            .chain(&r.chart.files)
+            .map(|f| f.name.len() + f.data.len())
+            .sum::<usize>()
+            + r.chart.values.json_len()
+            + r.chart.schema.as_ref().map_or(0, String::len);
+        // values are held as a tree: count their JSON size twice for the nodes
+        (512 + strings + chart + 2 * r.config.json_len()) as u64
+    }
     /// The deployment id.
     pub(crate) fn id(&self) -> DeploymentId {
         DeploymentId {
@@ -194,7 +262,10 @@ pub(crate) fn stored(secret: &Secret) -> Result<StoredRelease> {
         .ok_or_else(|| Error::backend(format!("Secret {name} has no `release` data")))?;
     let release =
         decode_release(&data.0).map_err(|e| Error::backend(format!("Secret {}: {e}", name)))?;
+    let workloads = workloads(&release.manifest, &release.namespace);
     Ok(StoredRelease {
+        workloads,
+        whole: true,
         release,
         labels: secret.metadata.labels.clone().unwrap_or_default(),
         created: secret
