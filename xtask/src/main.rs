@@ -22,6 +22,9 @@ enum Command {
     Cluster(cluster::ClusterArgs),
     /// The Helm adapter side by side with the helm CLI on one cluster.
     Bench(bench::BenchArgs),
+    /// (Run by `bench`.) One fresh adapter process reading at scale, for its memory.
+    #[command(hide = true)]
+    BenchMemory(bench::memory::MemoryArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,5 +33,6 @@ fn main() -> anyhow::Result<()> {
         Command::Conformance(args) => conformance::run(args),
         Command::Cluster(args) => cluster::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::BenchMemory(args) => bench::memory::run_child(args),
     }
 }

@@ -16,6 +16,7 @@
 
 mod helm_cli;
 mod measure;
+pub mod memory;
 mod report;
 mod seed;
 
@@ -76,9 +77,24 @@ pub struct BenchArgs {
     /// Skip the write comparison.
     #[arg(long)]
     skip_writes: bool,
-    /// Skip the large list set.
+    /// Skip the large list set (and the memory run, which lists it).
     #[arg(long)]
     skip_large: bool,
+    /// Releases whose history the memory run reads.
+    #[arg(long, default_value_t = 100)]
+    memory_releases: usize,
+    /// Revisions of each (large records: dashboards in the chart).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50))]
+    memory_revisions: u32,
+    /// Size of the dashboards in each of those records, in KiB.
+    #[arg(long, default_value_t = 300)]
+    memory_record_kib: usize,
+    /// Rounds of reads in the memory run.
+    #[arg(long, default_value_t = 5)]
+    memory_rounds: usize,
+    /// Skip the memory run.
+    #[arg(long)]
+    skip_memory: bool,
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -184,8 +200,14 @@ async fn run_on_cluster(args: &BenchArgs) -> anyhow::Result<Results> {
             rows.extend(bench.writes(args.write_cycles).await?);
         }
         rows.extend(bench.reads(args).await?);
+        let mut memory = None;
         if !args.skip_large && args.large_releases > 0 {
             rows.extend(bench.large_list(args).await?);
+            if !args.skip_memory && args.memory_releases > 0 {
+                let (row, figures) = bench.memory(args, cluster.kubeconfig_path(), &bin).await?;
+                rows.push(row);
+                memory = Some(figures);
+            }
         }
         Ok::<_, anyhow::Error>(Results {
             helm: version.raw.clone(),
@@ -196,6 +218,7 @@ async fn run_on_cluster(args: &BenchArgs) -> anyhow::Result<Results> {
             ),
             load: (load_before, load_average()),
             rows,
+            memory,
         })
     }
     .await;
@@ -211,6 +234,7 @@ struct Namespaces {
     writes: String,
     reads: String,
     large: String,
+    memory: String,
 }
 
 impl Namespaces {
@@ -223,11 +247,12 @@ impl Namespaces {
             writes: format!("o2dms-bench-{tag}-w"),
             reads: format!("o2dms-bench-{tag}-r"),
             large: format!("o2dms-bench-{tag}-l"),
+            memory: format!("o2dms-bench-{tag}-m"),
         }
     }
 
-    fn all(&self) -> [&str; 3] {
-        [&self.writes, &self.reads, &self.large]
+    fn all(&self) -> [&str; 4] {
+        [&self.writes, &self.reads, &self.large, &self.memory]
     }
 
     async fn create(&self, client: &Client) -> anyhow::Result<()> {
@@ -619,6 +644,73 @@ impl<'a> Bench<'a> {
             });
         }
         Ok(rows)
+    }
+}
+
+impl Bench<'_> {
+    /// The memory run: large records seeded, then a fresh adapter process reads their
+    /// history and lists the large set, round after round ([`memory`]). Also a row: its
+    /// first list (cold: no index yet) against `helm list` of the same set.
+    async fn memory(
+        &self,
+        args: &BenchArgs,
+        kubeconfig: &Path,
+        helm: &Path,
+    ) -> anyhow::Result<(Row, memory::Memory)> {
+        let (n, revs) = (args.memory_releases, args.memory_revisions);
+        let template = seed::Template::read(&self.client, &self.ns.reads, "r000", args.revisions)
+            .await?
+            .enlarged(args.memory_record_kib * 1024);
+        eprintln!(
+            "memory: storing {} large records ({n} releases × {revs} revisions, {} KiB of \
+             dashboards each) ...",
+            n * revs as usize,
+            args.memory_record_kib
+        );
+        seed::seed(
+            &self.client,
+            &template,
+            &seed::Plan {
+                namespace: &self.ns.memory,
+                prefix: "m",
+                releases: n,
+                revisions: revs,
+                concurrency: 8,
+            },
+            |_| {},
+        )
+        .await?;
+        eprintln!(
+            "memory: a fresh adapter process reads ({} rounds) ...",
+            args.memory_rounds
+        );
+        let figures = memory::measure(
+            kubeconfig,
+            helm,
+            (&self.ns.memory, n),
+            (&self.ns.large, args.large_releases),
+            args.memory_rounds,
+        )
+        .await?;
+        let list_args = strings(&["list", "-o", "json", "--max=0"]);
+        let cli = sample(0, args.cli_samples.div_ceil(3), |_| {
+            self.cli.run(&self.ns.large, &list_args)
+        })
+        .await?;
+        let row = Row {
+            set: format!(
+                "{} releases × {} revisions",
+                args.large_releases, args.large_revisions
+            ),
+            operation: "first list of all, fresh process (no index yet)".to_owned(),
+            adapter: Stats::of(&[Duration::from_secs_f64(figures.first_list_ms / 1000.0)])
+                .expect("one sample"),
+            cli_command: Some("helm list -o json --max=0".to_owned()),
+            cli: Stats::of(&cli),
+            target: Target::SlowerAtMost(0.0),
+            paired_ratio: None,
+        };
+        Ok((row, figures))
     }
 }
 

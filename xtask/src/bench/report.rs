@@ -104,7 +104,12 @@ pub struct Results {
     pub load: (Option<f64>, Option<f64>),
     /// The rows, in the order measured.
     pub rows: Vec<Row>,
+    /// The memory run, if there was one.
+    pub memory: Option<super::memory::Memory>,
 }
+
+/// Peak resident set the memory run must stay under.
+const MEMORY_TARGET_MIB: f64 = 150.0;
 
 fn stats_text(s: &Stats) -> String {
     format!("{} ({})", ms(s.median_ms), ms(s.p90_ms))
@@ -121,9 +126,13 @@ fn ms(v: f64) -> String {
 }
 
 impl Results {
-    /// Whether every row with a target meets it.
+    /// Whether every row with a target meets it, and memory stays under its target.
     pub fn all_met(&self) -> bool {
         self.rows.iter().all(|r| r.met() != Some(false))
+            && self
+                .memory
+                .as_ref()
+                .is_none_or(|m| m.peak_rss_mib < MEMORY_TARGET_MIB)
     }
 
     /// A Markdown section: a line on the setting, then one table.
@@ -143,6 +152,22 @@ impl Results {
             "| data set | adapter operation | adapter | helm CLI | helm command | ratio | target | met |\n\
              | --- | --- | --- | --- | --- | --- | --- | --- |\n",
         );
+        if let Some(m) = &self.memory {
+            let rounds: Vec<String> = m.rss_mib.iter().map(|r| format!("{r:.0}")).collect();
+            let _ = writeln!(
+                out,
+                "Memory of a fresh adapter process (reading the history of {} revisions of \
+                 large records and listing {} releases, per round): {:.0} MiB after \
+                 connecting; after each round {} MiB; peak {:.0} MiB (target < {MEMORY_TARGET_MIB:.0} \
+                 MiB and flat: {}).\n",
+                m.per_round.0,
+                m.per_round.1,
+                m.start_rss_mib,
+                rounds.join(", "),
+                m.peak_rss_mib,
+                if m.peak_rss_mib < MEMORY_TARGET_MIB { "met" } else { "**not met**" },
+            );
+        }
         for r in &self.rows {
             let _ = writeln!(
                 out,
@@ -267,9 +292,22 @@ mod tests {
                 row(2.0, Some(60.0), Target::FasterBy(20.0)),
                 row(1060.0, Some(1000.0), Target::SlowerAtMost(0.05)),
             ],
+            memory: Some(super::super::memory::Memory {
+                first_list_ms: 800.0,
+                start_rss_mib: 30.0,
+                rss_mib: vec![60.0, 61.0],
+                peak_rss_mib: 70.0,
+                per_round: (1000, 1000),
+            }),
         };
         assert!(!r.all_met());
         let md = r.markdown();
+        assert!(
+            md.contains(
+                "after each round 60, 61 MiB; peak 70 MiB (target < 150 MiB and flat: met)"
+            ),
+            "{md}"
+        );
         assert!(md.contains("load average 0.50 at the start, ? at the end"));
         assert!(md.contains(
             "| 100 × 2 | get | 2.00 ms (3.00 ms) | 60.0 ms (90.0 ms) | `helm status -o json` | 30.0× faster | ≥ 20× faster | yes |"
