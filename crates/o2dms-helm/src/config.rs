@@ -80,6 +80,16 @@ pub struct HelmConfig {
     /// naming the API server. 1 s to 10 min.
     #[serde(deserialize_with = "o2dms_config::duration::deserialize")]
     pub read_timeout: Duration,
+    /// How helm applies objects (`applyMethod`: `auto`, `server-side`, `client-side`).
+    pub apply_method: ApplyMethod,
+    /// Install no CRDs from the chart's `crds/` (`skipCrds`; `--skip-crds`).
+    pub skip_crds: bool,
+    /// Do not validate rendered objects against the cluster's OpenAPI schema
+    /// (`disableOpenApiValidation`; `--disable-openapi-validation`).
+    pub disable_open_api_validation: bool,
+    /// How Helm 4 waits for readiness (`waitStrategy`: `watcher` or `legacy`); unset:
+    /// `watcher` on Helm 4, and Helm 3's own polling.
+    pub wait_strategy: Option<WaitStrategy>,
     /// Memory for decoded release records kept between reads (`recordCacheBytes`): only
     /// what reads need is kept (no chart content, no manifest), the least useful evicted
     /// first. At least 1 MiB.
@@ -102,6 +112,34 @@ impl HelmConfig {
     pub const DEFAULT_RECORD_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 }
 
+/// How helm applies a chart's objects to the cluster.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ApplyMethod {
+    /// helm's own default: Helm 4 installs with server-side apply and upgrades or rolls
+    /// back the way the release was applied; Helm 3 applies client-side.
+    #[default]
+    Auto,
+    /// Server-side apply (Helm 4 `--server-side=true`; Helm 3 cannot).
+    ServerSide,
+    /// Client-side apply (Helm 4 `--server-side=false`; what Helm 3 always does). For
+    /// charts that server-side apply refuses, e.g. duplicate list entries (ingress-nginx
+    /// 4.10 on a Kubernetes 1.20 API server).
+    ClientSide,
+}
+
+/// How Helm 4 waits for a release to be ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum WaitStrategy {
+    /// Watch the objects' status (kstatus): `--wait=watcher`. Helm 3 cannot.
+    Watcher,
+    /// Poll as Helm 3 does: `--wait=legacy` (Helm 3: `--wait`).
+    Legacy,
+}
+
 /// The defaults, for the builder and for every key the configuration file leaves out.
 impl Default for HelmConfig {
     fn default() -> Self {
@@ -119,6 +157,10 @@ impl Default for HelmConfig {
             max_values_bytes: Self::DEFAULT_MAX_VALUES_BYTES,
             read_timeout: Self::DEFAULT_READ_TIMEOUT,
             record_cache_bytes: Self::DEFAULT_RECORD_CACHE_BYTES,
+            apply_method: ApplyMethod::Auto,
+            skip_crds: false,
+            disable_open_api_validation: false,
+            wait_strategy: None,
         }
     }
 }
@@ -181,6 +223,26 @@ impl HelmConfig {
     ) -> Result<HelmConfig> {
         let file = o2dms_config::Config::from_path(path)?;
         HelmConfig::from_plugin(file.select(plugin_name)?)
+    }
+
+    /// Checks that the helm found (`major`) can do what the settings ask: Helm 3 has no
+    /// server-side apply and no watcher wait. Unsupported naming the setting otherwise.
+    pub(crate) fn check_for(&self, major: crate::HelmMajor) -> Result<()> {
+        if major == crate::HelmMajor::V3 {
+            if self.apply_method == ApplyMethod::ServerSide {
+                return Err(Error::unsupported(
+                    "applyMethod",
+                    "Helm 3 applies client-side only; use Helm 4 for server-side apply",
+                ));
+            }
+            if self.wait_strategy == Some(WaitStrategy::Watcher) {
+                return Err(Error::unsupported(
+                    "waitStrategy",
+                    "Helm 3 has no watcher wait (it polls, as `legacy` does)",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Checks every field, naming the first bad one as the configuration file spells it
@@ -309,6 +371,30 @@ impl HelmConfigBuilder {
         self
     }
 
+    /// How helm applies objects.
+    pub fn apply_method(mut self, method: ApplyMethod) -> Self {
+        self.config.apply_method = method;
+        self
+    }
+
+    /// Install no CRDs from the chart.
+    pub fn skip_crds(mut self, skip: bool) -> Self {
+        self.config.skip_crds = skip;
+        self
+    }
+
+    /// Do not validate rendered objects against the cluster's OpenAPI schema.
+    pub fn disable_open_api_validation(mut self, disable: bool) -> Self {
+        self.config.disable_open_api_validation = disable;
+        self
+    }
+
+    /// How Helm 4 waits for readiness.
+    pub fn wait_strategy(mut self, strategy: WaitStrategy) -> Self {
+        self.config.wait_strategy = Some(strategy);
+        self
+    }
+
     /// Memory for cached release records, in bytes.
     pub fn record_cache_bytes(mut self, bytes: u64) -> Self {
         self.config.record_cache_bytes = bytes;
@@ -432,7 +518,11 @@ mod tests {
              packageDir: /var/lib/o2dms/charts\n\
              maxValuesBytes: 1000\n\
              readTimeout: 5s\n\
-             recordCacheBytes: 2097152",
+             recordCacheBytes: 2097152\n\
+             applyMethod: client-side\n\
+             skipCrds: true\n\
+             disableOpenApiValidation: true\n\
+             waitStrategy: legacy",
         )
         .unwrap();
         assert_eq!(
@@ -451,6 +541,10 @@ mod tests {
                 max_values_bytes: 1000,
                 read_timeout: Duration::from_secs(5),
                 record_cache_bytes: 2 * 1024 * 1024,
+                apply_method: ApplyMethod::ClientSide,
+                skip_crds: true,
+                disable_open_api_validation: true,
+                wait_strategy: Some(WaitStrategy::Legacy),
             }
         );
         assert_eq!(
@@ -527,8 +621,10 @@ mod tests {
         assert_eq!(
             keys,
             [
+                "applyMethod",
                 "chartRepository",
                 "context",
+                "disableOpenApiValidation",
                 "helmBinary",
                 "kubeconfig",
                 "maxHistory",
@@ -538,7 +634,9 @@ mod tests {
                 "readTimeout",
                 "recordCacheBytes",
                 "scaleKey",
+                "skipCrds",
                 "timeout",
+                "waitStrategy",
                 "workDir"
             ]
         );

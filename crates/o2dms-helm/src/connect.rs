@@ -136,6 +136,7 @@ impl HelmAdapter {
             connection,
         )
         .await?;
+        config.check_for(helm.major())?;
         Ok(HelmAdapter {
             cx: Context {
                 storage: Storage::new(

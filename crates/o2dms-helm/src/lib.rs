@@ -37,6 +37,6 @@ mod storage;
 mod workloads;
 
 pub use action::recover::Recovery;
-pub use config::{HelmConfig, HelmConfigBuilder};
+pub use config::{ApplyMethod, HelmConfig, HelmConfigBuilder, WaitStrategy};
 pub use connect::HelmAdapter;
 pub use helm::{HelmMajor, HelmVersion};

@@ -50,6 +50,7 @@ impl Install {
                 waiting,
                 max_history: cx.config.max_history,
                 dry_run: false,
+                flags: cx.flags(),
             },
         );
         let outcome = if replace {

@@ -26,7 +26,7 @@ use o2dms_core::{DeploymentId, Error, ErrorKind, Resource, Result};
 use o2dms_store::PackageStore;
 
 use crate::config::HelmConfig;
-use crate::helm::{Helm, HelmFailure, Waiting};
+use crate::helm::{Flags, Helm, HelmFailure, Waiting};
 use crate::locks::Locks;
 use crate::storage::{HelmStatus, Outcome, Storage, StoredRelease};
 
@@ -65,6 +65,16 @@ impl Context {
         Waiting {
             wait: true,
             timeout: timeout.unwrap_or(self.config.timeout),
+            strategy: self.config.wait_strategy,
+        }
+    }
+
+    /// The adapter's apply options for helm.
+    pub(crate) fn flags(&self) -> Flags {
+        Flags {
+            apply_method: self.config.apply_method,
+            skip_crds: self.config.skip_crds,
+            disable_open_api_validation: self.config.disable_open_api_validation,
         }
     }
 

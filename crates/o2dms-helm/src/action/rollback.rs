@@ -4,7 +4,7 @@
 use o2dms_core::{DeploymentId, Error, Operation, Resource, Result, RollbackRequest};
 
 use super::{pending, revision_id, Context, HelmCall};
-use crate::helm::rollback_args;
+use crate::helm::{rollback_args, RollbackTo};
 use crate::storage::Outcome;
 
 /// A rollback, as asked for (validated by the caller).
@@ -73,11 +73,14 @@ pub(crate) async fn run_rollback(
     let args = rollback_args(
         cx.helm.major(),
         cx.helm.connection(),
-        &id.name,
-        &id.namespace,
-        target,
-        waiting,
-        cx.config.max_history,
+        &RollbackTo {
+            name: &id.name,
+            namespace: &id.namespace,
+            revision: target,
+            waiting,
+            max_history: cx.config.max_history,
+            flags: cx.flags(),
+        },
     );
     let call = HelmCall {
         operation,

@@ -110,6 +110,7 @@ pub(crate) async fn apply(cx: &Context, upgrade: &HelmUpgrade<'_>) -> Result<Str
             waiting,
             max_history: cx.config.max_history,
             dry_run: u.dry_run,
+            flags: cx.flags(),
         },
     );
     let call = HelmCall {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use o2dms_store::InstallSource;
 
 use super::version::HelmMajor;
+use crate::config::{ApplyMethod, WaitStrategy};
 
 /// Where helm finds the cluster: passed explicitly on every call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,6 +33,18 @@ pub(crate) enum ChartSource {
     Store(InstallSource),
 }
 
+/// The adapter's options for how helm applies a chart (its settings, the same for every
+/// run; typed, never free-form argv).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Flags {
+    /// Server-side or client-side apply, or helm's own choice.
+    pub(crate) apply_method: ApplyMethod,
+    /// `--skip-crds`.
+    pub(crate) skip_crds: bool,
+    /// `--disable-openapi-validation`.
+    pub(crate) disable_open_api_validation: bool,
+}
+
 /// How long and whether to wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Waiting {
@@ -39,6 +52,8 @@ pub(crate) struct Waiting {
     pub(crate) wait: bool,
     /// `--timeout`
     pub(crate) timeout: Duration,
+    /// Helm 4's way of waiting (watcher unless set); Helm 3 always polls.
+    pub(crate) strategy: Option<WaitStrategy>,
 }
 
 /// An install or upgrade.
@@ -62,6 +77,8 @@ pub(crate) struct Apply<'a> {
     pub(crate) max_history: u32,
     /// Render only (`--dry-run=client -o json`), for checking what a change would do.
     pub(crate) dry_run: bool,
+    /// The adapter's apply options.
+    pub(crate) flags: Flags,
 }
 
 /// Formats a duration as Go's `time.ParseDuration` reads it.
@@ -93,9 +110,10 @@ fn waiting_args(args: &mut Vec<OsString>, v: HelmMajor, w: Waiting, jobs: bool) 
     if w.wait {
         push(
             args,
-            match v {
-                HelmMajor::V3 => "--wait",
-                HelmMajor::V4 => "--wait=watcher",
+            match (v, w.strategy) {
+                (HelmMajor::V3, _) => "--wait",
+                (HelmMajor::V4, Some(WaitStrategy::Legacy)) => "--wait=legacy",
+                (HelmMajor::V4, _) => "--wait=watcher",
             },
         );
         if jobs {
@@ -127,8 +145,27 @@ fn chart_args(args: &mut Vec<OsString>, chart: &ChartSource) {
     }
 }
 
+/// Helm 4's `--server-side`, when the adapter says which (Helm 3 only applies
+/// client-side, and connecting refuses `server-side` with it).
+fn apply_method_args(args: &mut Vec<OsString>, v: HelmMajor, flags: Flags) {
+    if v == HelmMajor::V4 {
+        match flags.apply_method {
+            ApplyMethod::ServerSide => push(args, "--server-side=true"),
+            ApplyMethod::ClientSide => push(args, "--server-side=false"),
+            _ => {}
+        }
+    }
+}
+
 fn apply_common(args: &mut Vec<OsString>, v: HelmMajor, c: &Connection, a: &Apply<'_>) {
     connection_args(args, c, a.namespace);
+    apply_method_args(args, v, a.flags);
+    if a.flags.skip_crds {
+        push(args, "--skip-crds");
+    }
+    if a.flags.disable_open_api_validation {
+        push(args, "--disable-openapi-validation");
+    }
     let mut f = OsString::from("--values=");
     f.push(a.values_file);
     push(args, f);
@@ -173,24 +210,34 @@ pub(crate) fn upgrade_args(v: HelmMajor, c: &Connection, a: &Apply<'_>) -> Vec<O
     args
 }
 
-/// `helm rollback NAME REVISION ...` (revision 0 = the previous one, as helm reads it).
-pub(crate) fn rollback_args(
-    v: HelmMajor,
-    c: &Connection,
-    name: &str,
-    namespace: &str,
-    revision: u32,
-    waiting: Waiting,
-    max_history: u32,
-) -> Vec<OsString> {
+/// A rollback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RollbackTo<'a> {
+    /// Release name.
+    pub(crate) name: &'a str,
+    /// Namespace.
+    pub(crate) namespace: &'a str,
+    /// The revision to return to (0 = the previous one, as helm reads it).
+    pub(crate) revision: u32,
+    /// Waiting.
+    pub(crate) waiting: Waiting,
+    /// `--history-max`.
+    pub(crate) max_history: u32,
+    /// The adapter's apply options.
+    pub(crate) flags: Flags,
+}
+
+/// `helm rollback NAME REVISION ...`.
+pub(crate) fn rollback_args(v: HelmMajor, c: &Connection, r: &RollbackTo<'_>) -> Vec<OsString> {
     let mut args = vec![
         OsString::from("rollback"),
-        OsString::from(name),
-        OsString::from(revision.to_string()),
+        OsString::from(r.name),
+        OsString::from(r.revision.to_string()),
     ];
-    connection_args(&mut args, c, namespace);
-    waiting_args(&mut args, v, waiting, true);
-    push(&mut args, format!("--history-max={max_history}"));
+    connection_args(&mut args, c, r.namespace);
+    apply_method_args(&mut args, v, r.flags);
+    waiting_args(&mut args, v, r.waiting, true);
+    push(&mut args, format!("--history-max={}", r.max_history));
     args
 }
 
@@ -240,9 +287,11 @@ mod tests {
             waiting: Waiting {
                 wait: true,
                 timeout: Duration::from_secs(600),
+                strategy: None,
             },
             max_history: 7,
             dry_run,
+            flags: Flags::default(),
         }
     }
 
@@ -285,6 +334,22 @@ mod tests {
         let v4 = s(&install_args(HelmMajor::V4, &conn(), &a));
         assert!(v4.contains(&"--wait=watcher".to_string()));
         assert!(!v4.contains(&"--wait".to_string()));
+        let options = Apply {
+            flags: Flags {
+                apply_method: ApplyMethod::ServerSide,
+                skip_crds: true,
+                disable_open_api_validation: true,
+            },
+            ..a.clone()
+        };
+        let with = s(&install_args(HelmMajor::V4, &conn(), &options));
+        for flag in [
+            "--server-side=true",
+            "--skip-crds",
+            "--disable-openapi-validation",
+        ] {
+            assert!(with.contains(&flag.to_string()), "{flag}: {with:?}");
+        }
         for argv in [&v3, &v4] {
             assert!(!argv
                 .iter()
@@ -333,15 +398,19 @@ mod tests {
         let w = Waiting {
             wait: true,
             timeout: Duration::from_millis(2500),
+            strategy: None,
         };
         let r3 = s(&rollback_args(
             HelmMajor::V3,
             &conn(),
-            "web",
-            "ran",
-            2,
-            w,
-            10,
+            &RollbackTo {
+                name: "web",
+                namespace: "ran",
+                revision: 2,
+                waiting: w,
+                max_history: 10,
+                flags: Flags::default(),
+            },
         ));
         assert_eq!(&r3[..3], ["rollback", "web", "2"]);
         assert!(r3.contains(&"--wait".to_string()));
@@ -350,13 +419,54 @@ mod tests {
         let r4 = s(&rollback_args(
             HelmMajor::V4,
             &conn(),
-            "web",
-            "ran",
-            2,
-            w,
-            10,
+            &RollbackTo {
+                name: "web",
+                namespace: "ran",
+                revision: 2,
+                waiting: w,
+                max_history: 10,
+                flags: Flags::default(),
+            },
         ));
         assert!(r4.contains(&"--wait=watcher".to_string()));
+        assert!(!r4.iter().any(|a| a.starts_with("--server-side")));
+        // the adapter's options: Helm 4 gets them, Helm 3 (client-side only) does not
+        let client_side = Flags {
+            apply_method: ApplyMethod::ClientSide,
+            ..Flags::default()
+        };
+        let legacy = Waiting {
+            strategy: Some(WaitStrategy::Legacy),
+            ..w
+        };
+        let r4 = s(&rollback_args(
+            HelmMajor::V4,
+            &conn(),
+            &RollbackTo {
+                name: "web",
+                namespace: "ran",
+                revision: 2,
+                waiting: legacy,
+                max_history: 10,
+                flags: client_side,
+            },
+        ));
+        assert!(r4.contains(&"--server-side=false".to_string()));
+        assert!(r4.contains(&"--wait=legacy".to_string()));
+        let r3 = s(&rollback_args(
+            HelmMajor::V3,
+            &conn(),
+            &RollbackTo {
+                name: "web",
+                namespace: "ran",
+                revision: 2,
+                waiting: legacy,
+                max_history: 10,
+                flags: client_side,
+            },
+        ));
+        assert!(!r3.iter().any(|a| a.starts_with("--server-side")));
+        assert!(r3.contains(&"--wait".to_string()));
         let u3 = s(&uninstall_args(HelmMajor::V3, &conn(), "web", "ran", w));
         assert_eq!(&u3[..2], ["uninstall", "web"]);
         assert!(u3.contains(&"--wait".to_string()));

@@ -50,6 +50,18 @@ const TIMEOUT: &[&str] = &[
 /// release now exists; for an upgrade or rollback the other writer won.
 const RECORD_EXISTS: &str = "release: already exists";
 
+/// A release record that vanished under helm: another writer's `--history-max` pruned it
+/// while this one was still reading the history (`secrets "sh.helm.release.v1.web.v1"
+/// not found`).
+fn record_vanished(hay: &str) -> bool {
+    hay.split("secrets \"sh.helm.release.v1.")
+        .skip(1)
+        .any(|rest| {
+            rest.split_once('"')
+                .is_some_and(|(_, after)| after.starts_with(" not found"))
+        })
+}
+
 const ALREADY_EXISTS: &[&str] = &[
     "cannot re-use a name that is still in use",
     "cannot reuse a name that is still in use",
@@ -135,6 +147,15 @@ pub(crate) fn classify(stderr: &str) -> HelmFailure {
         (ErrorKind::Unavailable, None)
     } else if has_any(&hay, TIMEOUT) {
         (ErrorKind::Timeout, None)
+    } else if record_vanished(&hay) {
+        return HelmFailure {
+            kind: ErrorKind::Conflict,
+            resource: None,
+            message: format!(
+                "another writer changed the release's records at the same moment; read the \
+                 deployment and retry ({message})"
+            ),
+        };
     } else if hay.contains(RECORD_EXISTS) && !hay.contains("installation failed") {
         return HelmFailure {
             kind: ErrorKind::Conflict,
@@ -202,6 +223,11 @@ mod tests {
          "Error: release: already exists\n", ErrorKind::Conflict),
         ("4.1.4", "two rollbacks at once, the loser",
          "Error: release: already exists\n", ErrorKind::Conflict),
+        ("4.1.4", "two upgrades at once, the winner pruning history (--history-max)",
+         "Error: UPGRADE FAILED: secrets \"sh.helm.release.v1.web.v1\" not found\n",
+         ErrorKind::Conflict),
+        ("4.1.4", "two rollbacks at once, the winner pruning history",
+         "Error: secrets \"sh.helm.release.v1.r4.v1\" not found\n", ErrorKind::Conflict),
         ("3.17.2", "upgrade while pending",
          "Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress\n",
          ErrorKind::Conflict),

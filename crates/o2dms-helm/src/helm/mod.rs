@@ -17,7 +17,7 @@ use o2dms_core::{Error, ErrorKind, Result, Values};
 
 pub(crate) use argv::{
     install_args, rollback_args, uninstall_args, upgrade_args, Apply, ChartSource, Connection,
-    Waiting,
+    Flags, RollbackTo, Waiting,
 };
 pub(crate) use classify::HelmFailure;
 pub(crate) use values_file::ValuesFile;

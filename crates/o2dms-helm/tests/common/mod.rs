@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod apply_options;
 pub mod forks;
 pub mod legacy_charts;
 pub mod races;
@@ -891,6 +892,7 @@ pub async fn run_all(major: HelmMajor) {
     interop(&env).await;
     forks::cli_fork_keeps_its_chart(&env).await;
     legacy_charts::apiversion_v1(&env).await;
+    apply_options::apply_method(&env, major).await;
     stores::oci(&env).await;
     stores::http_repo(&env).await;
     env.stop().await;
