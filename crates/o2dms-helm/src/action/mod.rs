@@ -175,8 +175,9 @@ pub(crate) fn pending(id: &DeploymentId, revision: u32, status: &HelmStatus) -> 
         Resource::Deployment,
         id,
         format!(
-            "revision {revision} is {status}: another operation is in progress, or a writer \
-             crashed (then call recover_pending)"
+            "revision {revision} is {status}: a writer is still running (another adapter, \
+             the helm CLI), or one stopped before it finished; once none is running, \
+             recover_pending rolls it back"
         ),
     )
 }

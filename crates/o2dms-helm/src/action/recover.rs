@@ -74,6 +74,18 @@ impl Recover<'_> {
                     "recover_pending",
                 )
                 .await?;
+                let ended = format!(
+                    "Interrupted: its writer stopped before it finished; recovered by rolling \
+                     back to revision {}",
+                    target.revision
+                );
+                if let Err(e) = cx
+                    .storage
+                    .end_interrupted(id, latest.revision, &ended)
+                    .await
+                {
+                    tracing::warn!(%id, stuck = latest.revision, error = %e, "could not mark the interrupted revision failed");
+                }
                 tracing::info!(%id, stuck = latest.revision, to = target.revision, "recovered pending release by rollback");
                 Ok(Recovery::RolledBack {
                     stuck_revision: latest.revision,

@@ -22,11 +22,38 @@ pub(crate) struct RunOutput {
     pub(crate) stderr: String,
 }
 
-/// Runs the helm binary with a controlled environment.
+/// Runs the helm binary with a controlled environment, in its own process group, tied to
+/// the adapter's process: when the adapter dies (even by SIGKILL), helm gets SIGTERM and
+/// marks the release failed, so a release left `pending-*` never has a writer behind it.
+///
+/// The parent-death signal follows the thread that started helm: the adapter starts it
+/// from its async tasks, whose runtime threads live as long as the runtime.
 #[derive(Debug, Clone)]
 pub(crate) struct HelmRunner {
     binary: PathBuf,
     homes: PathBuf,
+    /// `setpriv` (util-linux), which sets the parent-death signal and then runs helm; the
+    /// adapter itself forbids unsafe code, and so cannot set it between fork and exec.
+    tie: Option<PathBuf>,
+}
+
+/// Where `setpriv` is looked for first; then `PATH`.
+const SETPRIV: [&str; 2] = ["/usr/bin/setpriv", "/bin/setpriv"];
+
+/// `setpriv`, if this machine has it.
+fn find_setpriv() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("setpriv"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    SETPRIV
+        .iter()
+        .map(PathBuf::from)
+        .chain(on_path)
+        .find(|p| p.is_file())
 }
 
 /// How much longer than helm's own `--timeout` the adapter lets helm run before it
@@ -57,9 +84,35 @@ fn terminate(pid: u32) {
 impl HelmRunner {
     /// A runner for `binary`, with helm's cache/config/data homes under `homes`.
     pub(crate) fn new(binary: impl Into<PathBuf>, homes: impl Into<PathBuf>) -> Self {
+        let tie = find_setpriv();
+        if tie.is_none() {
+            tracing::warn!(
+                "setpriv (util-linux) not found: a helm started by this adapter outlives it \
+                 if the adapter is killed"
+            );
+        }
         HelmRunner {
             binary: binary.into(),
             homes: homes.into(),
+            tie,
+        }
+    }
+
+    /// The program to start and its arguments for a helm run with `args`: helm itself, or
+    /// `setpriv --pdeathsig TERM -- helm ...` (SIGTERM, so that helm marks the release
+    /// failed rather than leaving it pending).
+    fn command_line(&self, args: &[OsString]) -> (PathBuf, Vec<OsString>) {
+        match &self.tie {
+            Some(setpriv) => {
+                let mut argv: Vec<OsString> = ["--pdeathsig", "TERM", "--"]
+                    .into_iter()
+                    .map(OsString::from)
+                    .collect();
+                argv.push(self.binary.clone().into_os_string());
+                argv.extend(args.iter().cloned());
+                (setpriv.clone(), argv)
+            }
+            None => (self.binary.clone(), args.to_vec()),
         }
     }
 
@@ -86,8 +139,12 @@ impl HelmRunner {
     /// Runs helm with `args`; kills it (SIGTERM, then SIGKILL) after `limit`.
     pub(crate) async fn run(&self, args: &[OsString], limit: Duration) -> Result<RunOutput> {
         tracing::debug!(helm = %self.binary.display(), ?args, "running helm");
-        let mut cmd = tokio::process::Command::new(&self.binary);
-        cmd.args(args)
+        let (program, argv) = self.command_line(args);
+        let mut cmd = tokio::process::Command::new(program);
+        // Its own process group: a terminal's Ctrl-C to the adapter's group does not reach
+        // helm twice; the adapter stops it by its pid (SIGTERM).
+        cmd.args(argv)
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -174,5 +231,20 @@ mod tests {
         assert_eq!(get("HELM_CONFIG_HOME"), Some("/owned/config".into()));
         assert_eq!(get("HELM_DATA_HOME"), Some("/owned/data".into()));
         assert_eq!(get("HELM_DRIVER"), Some("secret".into()));
+    }
+
+    #[test]
+    fn helm_runs_tied_to_the_adapter_when_setpriv_is_there() {
+        let mut r = HelmRunner::new("/opt/helm", "/owned");
+        r.tie = Some(PathBuf::from("/usr/bin/setpriv"));
+        let (program, argv) = r.command_line(&[OsString::from("version")]);
+        assert_eq!(program, PathBuf::from("/usr/bin/setpriv"));
+        assert_eq!(argv, ["--pdeathsig", "TERM", "--", "/opt/helm", "version"]);
+        r.tie = None;
+        let (program, argv) = r.command_line(&[OsString::from("version")]);
+        assert_eq!(
+            (program, argv),
+            (PathBuf::from("/opt/helm"), vec![OsString::from("version")])
+        );
     }
 }

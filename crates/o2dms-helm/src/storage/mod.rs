@@ -19,6 +19,7 @@ mod cache;
 mod helm_status;
 mod index;
 pub(crate) mod record;
+mod repair;
 mod secrets;
 mod stored;
 
@@ -259,6 +260,23 @@ impl Storage {
                 .await?;
             Ok(found.into_iter().min())
         })
+        .await
+    }
+
+    /// Ends revision `revision` of `id`, left pending by a writer that stopped, as failed
+    /// with `description` (see [`repair`]); nothing when it is no longer pending.
+    pub(crate) async fn end_interrupted(
+        &self,
+        id: &DeploymentId,
+        revision: u32,
+        description: &str,
+    ) -> Result<()> {
+        self.bounded(repair::end_interrupted(
+            &self.client,
+            id,
+            revision,
+            description,
+        ))
         .await
     }
 

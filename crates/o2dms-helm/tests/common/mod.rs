@@ -758,6 +758,18 @@ pub async fn pending(env: &Env) {
             status: DeploymentStatus::Deployed
         }
     ));
+    // History is whole: the stuck revision ended failed, saying it was recovered.
+    let h = a
+        .deployment_history(&p, HistoryOptions::all())
+        .await
+        .unwrap();
+    let stuck = h.iter().find(|r| r.revision == 2).expect("revision 2 kept");
+    assert_eq!(stuck.status, DeploymentStatus::Failed, "{stuck:?}");
+    assert!(stuck.description.starts_with("Interrupted"), "{stuck:?}");
+    assert!(
+        h.iter().all(|r| !r.status.is_in_progress()),
+        "no revision left in progress: {h:?}"
+    );
     a.scale_deployment(&p, ScaleRequest::to(2))
         .await
         .expect("writable again");

@@ -1,0 +1,206 @@
+//! An adapter process killed (SIGKILL) in the middle of an upgrade takes its helm with it:
+//! no helm process survives, the release does not stay `pending-*` with nobody behind it
+//! (helm, told by the parent-death signal, marks it failed), and what follows is an
+//! ordinary write to a Failed deployment, with history left whole.
+//!
+//! The adapter runs in a child process: this test binary again, running only the ignored
+//! test `child_upgrade`, configured through environment variables.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use o2dms_cluster::HelmMajor;
+use o2dms_core::{
+    CreateDeployment, DeploymentId, DeploymentStatus, DmsAdapter, HistoryOptions, PackageUpload,
+    UpdateDeployment,
+};
+use o2dms_helm::{HelmAdapter, HelmConfig};
+
+const CHILD: &str = "O2DMS_TEST_CHILD_CONFIG";
+
+/// The child: an adapter that upgrades to an image that never pulls and waits for it.
+#[test]
+#[ignore = "run by a_killed_adapter_takes_its_helm_with_it as its child process"]
+fn child_upgrade() {
+    let Some(spec) = std::env::var_os(CHILD) else {
+        return; // run by hand: nothing to do
+    };
+    let spec: serde_json::Value = serde_json::from_str(spec.to_str().unwrap()).unwrap();
+    let text = |k: &str| spec[k].as_str().unwrap().to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let config = HelmConfig::builder()
+            .kubeconfig(text("kubeconfig"))
+            .helm_binary(text("helm"))
+            .work_dir(text("work"))
+            .package_dir(text("packages"))
+            .build()
+            .unwrap();
+        let a = HelmAdapter::connect(config).await.unwrap();
+        let id = DeploymentId::new(text("namespace"), text("name")).unwrap();
+        let never = serde_json::json!({"image": {"repository": "nothing.invalid/never"}});
+        let _ = a
+            .update_deployment(
+                &id,
+                UpdateDeployment::new()
+                    .values(serde_json::from_value(never).unwrap())
+                    .timeout(Duration::from_secs(300)),
+            )
+            .await;
+    });
+}
+
+/// Processes whose parent is `parent`, with their command names.
+fn children_of(parent: u32) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces, so read after its `)`.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let comm = head.split_once('(').map_or("", |(_, c)| c).to_owned();
+        let ppid = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) {
+            out.push((pid, comm));
+        }
+    }
+    out
+}
+
+/// Whether `pid` still runs (not gone, not a zombie).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+        .is_some_and(|zombie| !zombie)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_adapter_takes_its_helm_with_it() {
+    let env = common::Env::start(HelmMajor::V4).await;
+    let a = &env.adapter;
+    a.upload_package(PackageUpload::new(env.package("web")))
+        .await
+        .expect("upload web");
+    let id = DeploymentId::new("o2-killed", "web").unwrap();
+    a.create_deployment(CreateDeployment::new(
+        id.clone(),
+        "web@0.1.0".parse().unwrap(),
+    ))
+    .await
+    .expect("create");
+
+    let work = tempfile::tempdir().unwrap();
+    let spec = serde_json::json!({
+        "kubeconfig": env.cluster.kubeconfig_path(),
+        "helm": env.helm,
+        "work": work.path(),
+        "packages": a.config().work_dir.clone().unwrap().join("packages"),
+        "namespace": id.namespace,
+        "name": id.name,
+    });
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_upgrade", "--ignored", "--nocapture"])
+        .env(CHILD, spec.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the child adapter");
+    // Kill it (SIGKILL, by the pid started) once its helm is waiting on the upgrade.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child_pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let helm = loop {
+        let d = a.get_deployment(&id).await.unwrap();
+        let helms: Vec<u32> = children_of(child_pid)
+            .into_iter()
+            .filter(|(_, comm)| comm.starts_with("helm"))
+            .map(|(pid, _)| pid)
+            .collect();
+        if d.revision == 2 && d.status == DeploymentStatus::Upgrading && !helms.is_empty() {
+            break helms;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw the child's helm upgrading: {d:?}"
+        );
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the child adapter exited early: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let child = KillOnDrop(child);
+    kill(
+        Pid::from_raw(i32::try_from(child_pid).unwrap()),
+        Signal::SIGKILL,
+    )
+    .expect("SIGKILL");
+    drop(child);
+
+    // No helm survives it, and the release is not left pending with nobody behind it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while helm.iter().any(|&p| alive(p)) {
+        assert!(
+            Instant::now() < deadline,
+            "helm {helm:?} outlived the killed adapter"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let d = loop {
+        let d = a.get_deployment(&id).await.unwrap();
+        if !d.status.is_in_progress() || Instant::now() > deadline {
+            break d;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        (d.revision, d.status),
+        (2, DeploymentStatus::Failed),
+        "helm marked the interrupted upgrade failed: {d:?}"
+    );
+
+    // What follows is an ordinary write to a Failed deployment; history stays whole.
+    let fixed = a
+        .update_deployment(
+            &id,
+            UpdateDeployment::new().values(
+                serde_json::from_str(r#"{"image":{"repository":"registry.k8s.io/pause"}}"#)
+                    .unwrap(),
+            ),
+        )
+        .await
+        .expect("update after the kill");
+    assert_eq!(
+        (fixed.revision, fixed.status),
+        (3, DeploymentStatus::Deployed)
+    );
+    let h = a
+        .deployment_history(&id, HistoryOptions::all())
+        .await
+        .unwrap();
+    assert!(h.iter().all(|r| !r.status.is_in_progress()), "{h:?}");
+    env.stop().await;
+}
