@@ -357,6 +357,10 @@ async fn run_helm(
         let config = o2dms_helm::HelmConfig::builder()
             .kubeconfig(cluster.kubeconfig_path())
             .helm_binary(helm)
+            // Each scenario deploys into namespaces of its own: the adapter makes them, and
+            // removes them with their last deployment, so a run leaves none behind.
+            .create_namespace(true)
+            .delete_created_namespaces(true)
             .build()
             .map_err(|e| anyhow::anyhow!("helm adapter configuration: {e}"))?;
         let adapter = match &store.store {

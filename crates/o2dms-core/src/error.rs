@@ -19,6 +19,8 @@ pub enum Resource {
     Revision,
     /// A pod or container, for logs.
     Workload,
+    /// A namespace a deployment would live in.
+    Namespace,
 }
 
 impl fmt::Display for Resource {
@@ -28,6 +30,7 @@ impl fmt::Display for Resource {
             Resource::Package => "package",
             Resource::Revision => "revision",
             Resource::Workload => "workload",
+            Resource::Namespace => "namespace",
         })
     }
 }

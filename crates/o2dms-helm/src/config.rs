@@ -80,6 +80,15 @@ pub struct HelmConfig {
     /// naming the API server. 1 s to 10 min.
     #[serde(deserialize_with = "o2dms_config::duration::deserialize")]
     pub read_timeout: Duration,
+    /// Create a deployment's namespace when it does not exist (`createNamespace`); when
+    /// false (the default), creating into a missing namespace is NotFound naming it. A
+    /// namespace the adapter creates carries the label
+    /// `app.kubernetes.io/managed-by: o2dms`.
+    pub create_namespace: bool,
+    /// When a deployment is deleted, also delete its namespace if the adapter created it
+    /// and no release is left in it (`deleteCreatedNamespaces`), with everything else in
+    /// it. Namespaces the adapter did not create are never deleted.
+    pub delete_created_namespaces: bool,
     /// How helm applies objects (`applyMethod`: `auto`, `server-side`, `client-side`).
     pub apply_method: ApplyMethod,
     /// Install no CRDs from the chart's `crds/` (`skipCrds`; `--skip-crds`).
@@ -157,6 +166,8 @@ impl Default for HelmConfig {
             max_values_bytes: Self::DEFAULT_MAX_VALUES_BYTES,
             read_timeout: Self::DEFAULT_READ_TIMEOUT,
             record_cache_bytes: Self::DEFAULT_RECORD_CACHE_BYTES,
+            create_namespace: false,
+            delete_created_namespaces: false,
             apply_method: ApplyMethod::Auto,
             skip_crds: false,
             disable_open_api_validation: false,
@@ -371,6 +382,18 @@ impl HelmConfigBuilder {
         self
     }
 
+    /// Create a deployment's namespace when it does not exist.
+    pub fn create_namespace(mut self, create: bool) -> Self {
+        self.config.create_namespace = create;
+        self
+    }
+
+    /// Delete a namespace the adapter created when its last deployment is deleted.
+    pub fn delete_created_namespaces(mut self, delete: bool) -> Self {
+        self.config.delete_created_namespaces = delete;
+        self
+    }
+
     /// How helm applies objects.
     pub fn apply_method(mut self, method: ApplyMethod) -> Self {
         self.config.apply_method = method;
@@ -519,6 +542,8 @@ mod tests {
              maxValuesBytes: 1000\n\
              readTimeout: 5s\n\
              recordCacheBytes: 2097152\n\
+             createNamespace: true\n\
+             deleteCreatedNamespaces: true\n\
              applyMethod: client-side\n\
              skipCrds: true\n\
              disableOpenApiValidation: true\n\
@@ -541,6 +566,8 @@ mod tests {
                 max_values_bytes: 1000,
                 read_timeout: Duration::from_secs(5),
                 record_cache_bytes: 2 * 1024 * 1024,
+                create_namespace: true,
+                delete_created_namespaces: true,
                 apply_method: ApplyMethod::ClientSide,
                 skip_crds: true,
                 disable_open_api_validation: true,
@@ -624,6 +651,8 @@ mod tests {
                 "applyMethod",
                 "chartRepository",
                 "context",
+                "createNamespace",
+                "deleteCreatedNamespaces",
                 "disableOpenApiValidation",
                 "helmBinary",
                 "kubeconfig",

@@ -32,6 +32,7 @@ mod kube_error;
 mod labels;
 mod locks;
 mod manifest;
+mod namespaces;
 pub mod record;
 mod storage;
 mod workloads;

@@ -6,6 +6,7 @@ use super::{Context, HelmCall};
 use crate::chart;
 use crate::helm::{install_args, Apply};
 use crate::labels::{check_user_labels, package_label, scale_key_label};
+use crate::namespaces;
 use crate::storage::{HelmStatus, Outcome};
 
 /// A create, as asked for (validated by the caller).
@@ -30,6 +31,7 @@ impl Install {
         labels.extend(package_label(&r.package, None)?);
         let chart = chart::of_package(&*cx.store, &r.package).await?;
         let _held = cx.locks.hold(id)?;
+        namespaces::ensure(cx, &id.namespace).await?;
         let replace = match cx.storage.existing(id).await? {
             Some(existing) if existing.status == HelmStatus::Uninstalled => true,
             Some(_) => return Err(Error::already_exists(Resource::Deployment, id)),

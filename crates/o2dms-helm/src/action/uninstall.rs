@@ -7,6 +7,7 @@ use o2dms_core::{DeploymentId, Operation, Result};
 
 use super::{pending, Context, HelmCall};
 use crate::helm::uninstall_args;
+use crate::namespaces;
 use crate::storage::Outcome;
 
 /// A delete.
@@ -26,7 +27,9 @@ impl Uninstall<'_> {
         if status.is_pending() {
             return Err(pending(id, current.release.version, status));
         }
-        run_uninstall(cx, id, None, Operation::DeleteDeployment.as_str()).await
+        run_uninstall(cx, id, None, Operation::DeleteDeployment.as_str()).await?;
+        namespaces::remove_if_created(cx, &id.namespace).await;
+        Ok(())
     }
 }
 

@@ -193,9 +193,6 @@ pub(crate) fn install_args(v: HelmMajor, c: &Connection, a: &Apply<'_>) -> Vec<O
     let mut args = vec![OsString::from("install"), OsString::from(a.name)];
     chart_args(&mut args, a.chart);
     apply_common(&mut args, v, c, a);
-    if !a.dry_run {
-        push(&mut args, "--create-namespace");
-    }
     args
 }
 
@@ -328,7 +325,6 @@ mod tests {
                 "--wait",
                 "--wait-for-jobs",
                 "--timeout=600s",
-                "--create-namespace",
             ]
         );
         let v4 = s(&install_args(HelmMajor::V4, &conn(), &a));

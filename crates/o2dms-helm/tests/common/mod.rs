@@ -7,6 +7,7 @@
 pub mod apply_options;
 pub mod forks;
 pub mod legacy_charts;
+pub mod namespaces;
 pub mod races;
 pub mod scale_check;
 pub mod stores;
@@ -62,6 +63,7 @@ impl Env {
             .helm_binary(&helm)
             .timeout(Duration::from_secs(90))
             .max_history(20)
+            .create_namespace(true)
             .work_dir(work.path())
             .build()
             .expect("config");
@@ -905,6 +907,7 @@ pub async fn run_all(major: HelmMajor) {
     forks::cli_fork_keeps_its_chart(&env).await;
     legacy_charts::apiversion_v1(&env).await;
     apply_options::apply_method(&env, major).await;
+    namespaces::policy(&env).await;
     stores::oci(&env).await;
     stores::http_repo(&env).await;
     env.stop().await;
