@@ -14,6 +14,8 @@ pub(crate) enum WorkloadKind {
     DaemonSet,
     /// batch/v1 Job
     Job,
+    /// v1 Service of type LoadBalancer (ready once it has an address).
+    LoadBalancer,
 }
 
 impl WorkloadKind {
@@ -24,16 +26,26 @@ impl WorkloadKind {
             WorkloadKind::StatefulSet => "StatefulSet",
             WorkloadKind::DaemonSet => "DaemonSet",
             WorkloadKind::Job => "Job",
+            WorkloadKind::LoadBalancer => "Service",
         }
     }
 
-    fn from_doc(api_version: &str, kind: &str) -> Option<WorkloadKind> {
+    fn from_doc(api_version: &str, kind: &str, spec: Option<&Value>) -> Option<WorkloadKind> {
         let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
         match (group, kind) {
             ("apps", "Deployment") => Some(WorkloadKind::Deployment),
             ("apps", "StatefulSet") => Some(WorkloadKind::StatefulSet),
             ("apps", "DaemonSet") => Some(WorkloadKind::DaemonSet),
             ("batch", "Job") => Some(WorkloadKind::Job),
+            ("", "Service")
+                if spec
+                    .and_then(Value::as_map)
+                    .and_then(|m| m.get("type"))
+                    .and_then(Value::as_str)
+                    == Some("LoadBalancer") =>
+            {
+                Some(WorkloadKind::LoadBalancer)
+            }
             _ => None,
         }
     }
@@ -84,7 +96,7 @@ struct Meta {
     namespace: Option<String>,
 }
 
-/// The Deployments, StatefulSets, DaemonSets and Jobs in `manifest` (a multi-document
+/// The Deployments, StatefulSets, DaemonSets, Jobs and LoadBalancer Services in `manifest` (a multi-document
 /// YAML stream, read by serde-saphyr), sorted by kind, namespace and name. Documents that
 /// are not objects of that shape are skipped, and reading stops at a syntax error: Helm
 /// applied them, but they cannot be workloads the adapter can read.
@@ -93,7 +105,11 @@ pub(crate) fn workloads(manifest: &str, release_namespace: &str) -> Vec<Workload
     let mut out: Vec<WorkloadRef> = serde_saphyr::read::<_, Doc>(&mut input)
         .filter_map(Result::ok)
         .filter_map(|doc| {
-            let kind = WorkloadKind::from_doc(doc.api_version.as_deref()?, doc.kind.as_deref()?)?;
+            let kind = WorkloadKind::from_doc(
+                doc.api_version.as_deref()?,
+                doc.kind.as_deref()?,
+                doc.spec.as_ref(),
+            )?;
             let meta = doc.metadata?;
             let name = meta.name.filter(|n| !n.is_empty())?;
             let namespace = meta

@@ -3,7 +3,7 @@
 use o2dms_core::{DeploymentId, Result, StatusDetail};
 
 use super::Context;
-use crate::workloads::{detail, read_all};
+use crate::workloads::{detail, explain_not_ready, read_all};
 
 /// A status read.
 pub(crate) struct Status<'a> {
@@ -19,7 +19,9 @@ impl Status<'_> {
         let (current, live) = cx
             .storage
             .current_with(self.id, |record| async move {
-                read_all(&cx.client, &record.workloads).await
+                let mut live = read_all(&cx.client, &record.workloads).await?;
+                explain_not_ready(&cx.client, &mut live).await?;
+                Ok(live)
             })
             .await?;
         let r = &current.release;

@@ -4,13 +4,16 @@
 
 mod detail;
 mod logs;
+mod pods;
 
 pub(crate) use detail::detail;
 pub(crate) use logs::logs;
+pub(crate) use pods::explain_not_ready;
 
 use futures::future::try_join_all;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
 use kube::core::Selector;
 use kube::{Api, Client};
@@ -198,6 +201,28 @@ pub(crate) async fn read(client: &Client, w: &WorkloadRef) -> Result<LiveWorkloa
                     .conditions
                     .iter()
                     .any(|c| c.kind.ends_with(": Complete") && c.status == ConditionStatus::True);
+            }
+        }
+        WorkloadKind::LoadBalancer => {
+            let api: Api<Service> = Api::namespaced(client.clone(), ns);
+            if let Some(svc) = api.get_opt(&w.name).await.map_err(kube_error)? {
+                live.exists = true;
+                live.ready = svc
+                    .status
+                    .and_then(|s| s.load_balancer)
+                    .and_then(|lb| lb.ingress)
+                    .is_some_and(|i| !i.is_empty());
+                if !live.ready {
+                    live.conditions.push(Condition {
+                        kind: format!("{prefix}: LoadBalancer"),
+                        status: ConditionStatus::False,
+                        reason: "Pending".to_owned(),
+                        message: "no load balancer address assigned yet (the cluster may have \
+                                  no load balancer controller)"
+                            .to_owned(),
+                        last_transition: None,
+                    });
+                }
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod legacy_charts;
 pub mod namespaces;
 pub mod races;
 pub mod scale_check;
+pub mod status_reasons;
 pub mod stores;
 pub mod values_size;
 
@@ -908,6 +909,7 @@ pub async fn run_all(major: HelmMajor) {
     legacy_charts::apiversion_v1(&env).await;
     apply_options::apply_method(&env, major).await;
     namespaces::policy(&env).await;
+    status_reasons::status_says_why(&env).await;
     stores::oci(&env).await;
     stores::http_repo(&env).await;
     env.stop().await;
