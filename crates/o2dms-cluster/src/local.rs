@@ -84,10 +84,18 @@ pub struct LocalCluster {
     binaries: ControlPlaneBinaries,
     /// In start order: etcd, kube-apiserver, kube-scheduler, kube-controller-manager.
     processes: Vec<ManagedProcess>,
+    /// How each process was started (binary, arguments), to start it again.
+    commands: Vec<(PathBuf, Vec<String>)>,
+    /// Restarts so far, by component name.
+    restarts: std::collections::HashMap<String, u32>,
     kubelet: Option<KubeletHandle>,
     stopped: bool,
     phases: Vec<StartPhase>,
 }
+
+/// Times a component is started again after it exits ([`LocalCluster::restart_exited`])
+/// before the cluster gives up on it.
+pub const MAX_RESTARTS: u32 = 5;
 
 /// One step of [`LocalCluster::start`] and when it finished, measured from the start
 /// (see [`LocalCluster::start_phases`]).
@@ -209,6 +217,8 @@ impl LocalCluster {
             node_name: options.node_name.clone(),
             binaries,
             processes: Vec::new(),
+            commands: Vec::new(),
+            restarts: std::collections::HashMap::new(),
             kubelet: None,
             stopped: false,
             phases: Vec::new(),
@@ -435,6 +445,7 @@ impl LocalCluster {
         let log = self.dir.join("logs").join(format!("{name}.log"));
         let proc = ManagedProcess::spawn(name, Command::new(binary).args(args), Some(&log))?;
         self.processes.push(proc);
+        self.commands.push((binary.to_path_buf(), args.to_vec()));
         self.mark(t0, &format!("{name} spawned"));
         Ok(())
     }
@@ -554,6 +565,40 @@ impl LocalCluster {
     /// while all run. A long-running server polls this.
     pub fn exited_component(&mut self) -> Option<ClusterError> {
         self.check_processes().err()
+    }
+
+    /// Starts again, with the same arguments and ports, every component that has exited
+    /// (its data, etcd's included, stays; its log moves to `logs/NAME.log.N`), at most
+    /// [`MAX_RESTARTS`] times per component; the names restarted. An error (the exit, with
+    /// its log tail) when a component exited once more than that or cannot be started.
+    pub fn restart_exited(&mut self) -> Result<Vec<String>> {
+        let mut restarted = Vec::new();
+        for i in 0..self.processes.len() {
+            let Some(status) = self.processes[i].exited() else {
+                continue;
+            };
+            let name = self.processes[i].name().to_owned();
+            let count = self.restarts.entry(name.clone()).or_insert(0);
+            if *count >= MAX_RESTARTS {
+                return Err(self.processes[i].exit_error(status));
+            }
+            *count += 1;
+            let n = *count;
+            let log = self.dir.join("logs").join(format!("{name}.log"));
+            let _ = std::fs::rename(&log, log.with_extension(format!("log.{n}")));
+            let (binary, args) = &self.commands[i];
+            let fresh = ManagedProcess::spawn(&name, Command::new(binary).args(args), Some(&log))?;
+            tracing::warn!(component = %name, %status, restart = n, "component exited; started again");
+            self.processes[i] = fresh;
+            restarted.push(name);
+        }
+        Ok(restarted)
+    }
+
+    /// Keeps the cluster's directory (etcd data included) when the cluster stops, for a
+    /// later `cluster down` to remove.
+    pub fn keep_data(&mut self) {
+        self.keep_dir = true;
     }
 
     /// The admin kubeconfig (token auth, TLS verified against the cluster's CA).

@@ -1,6 +1,8 @@
 //! A local cluster that outlives the command that started it: one process runs the
 //! control plane and the kubelet simulator in the foreground ([`serve_blocking`]), writes
-//! a state file, and stops everything on SIGTERM or SIGINT. [`spawn_detached`] starts such
+//! a state file, starts a component again when it dies (up to
+//! [`MAX_RESTARTS`](crate::local::MAX_RESTARTS) times each; the data stays), and stops
+//! everything on SIGTERM or SIGINT. [`spawn_detached`] starts such
 //! a process and waits for it to be ready; [`stop`] ends it by process id.
 
 use std::ffi::OsString;
@@ -49,6 +51,16 @@ pub fn log_path(dir: &Path) -> PathBuf {
     dir.join("serve.log")
 }
 
+/// Writes `state` to `DIR/state.json` (whole, through a rename).
+fn write_state(dir: &Path, state: &ServeState) -> Result<()> {
+    let path = state_path(dir);
+    let tmp = dir.join("state.json.tmp");
+    let text = serde_json::to_vec_pretty(state).unwrap_or_default();
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .map_err(|e| ClusterError::io(format!("writing {}", path.display()), e))
+}
+
 /// The state of a serving process, if its file exists.
 pub fn read_state(dir: &Path) -> Result<Option<ServeState>> {
     let path = state_path(dir);
@@ -76,7 +88,9 @@ pub fn is_running(state: &ServeState) -> bool {
 }
 
 /// Runs a local cluster in `dir` in the foreground until SIGTERM or SIGINT, then stops
-/// it and removes `dir/cluster` and the state file.
+/// it and removes `dir/cluster` and the state file. A component that keeps dying ends it
+/// with an error, keeping `dir/cluster` (etcd's data) and the state file for [`stop`] to
+/// remove.
 pub fn serve_blocking(dir: &Path) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -117,11 +131,7 @@ async fn serve(dir: &Path) -> Result<()> {
         node_name: cluster.node_name().to_string(),
     };
     let path = state_path(dir);
-    let tmp = dir.join("state.json.tmp");
-    let text = serde_json::to_vec_pretty(&state).unwrap_or_default();
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| ClusterError::io(format!("writing {}", path.display()), e))?;
+    write_state(dir, &state)?;
     eprintln!(
         "o2dms-local-cluster: ready, {} at {}; kubeconfig {}",
         state.server_version,
@@ -135,22 +145,35 @@ async fn serve(dir: &Path) -> Result<()> {
             phase.name
         );
     }
-    let mut watchdog = tokio::time::interval(Duration::from_secs(2));
+    let mut watchdog = tokio::time::interval(Duration::from_secs(1));
+    let mut state = state;
     let failure = loop {
         tokio::select! {
             _ = term.recv() => break None,
             _ = int.recv() => break None,
-            _ = watchdog.tick() => {
-                if let Some(e) = cluster.exited_component() {
-                    eprintln!("o2dms-local-cluster: {e}");
+            _ = watchdog.tick() => match cluster.restart_exited() {
+                Ok(restarted) if restarted.is_empty() => {}
+                Ok(restarted) => {
+                    eprintln!("o2dms-local-cluster: started again: {}", restarted.join(", "));
+                    state.components = cluster.pids();
+                    write_state(dir, &state)?;
+                }
+                Err(e) => {
+                    eprintln!("o2dms-local-cluster: giving up: {e}");
                     break Some(e);
                 }
-            }
+            },
         }
     };
     eprintln!("o2dms-local-cluster: stopping");
+    if failure.is_some() {
+        // Keep the data, and the state file that names the directory, for `cluster down`.
+        cluster.keep_data();
+    }
     cluster.stop().await;
-    let _ = std::fs::remove_file(&path);
+    if failure.is_none() {
+        let _ = std::fs::remove_file(&path);
+    }
     eprintln!("o2dms-local-cluster: stopped");
     match failure {
         Some(e) => Err(e),
