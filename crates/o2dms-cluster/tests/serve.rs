@@ -7,16 +7,24 @@ use std::time::Duration;
 use o2dms_cluster::serve;
 use o2dms_cluster::{process_alive, tools};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn served_cluster_starts_detached_and_stops_by_pid() {
-    // Provision first, so the server finds everything in the cache.
+/// Stops the served cluster of a directory when dropped (also when a test fails).
+struct StopOnDrop(std::path::PathBuf);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = serve::stop(&self.0, Duration::from_secs(30));
+    }
+}
+
+/// Provisions, then serves a cluster from `dir` (detached); its state and the guard that
+/// stops it.
+async fn serve_from(dir: &Path) -> (serve::ServeState, StopOnDrop) {
     tokio::task::spawn_blocking(tools)
         .await
         .expect("join")
         .expect("provision tools (run `cargo xtask cluster provision` first)");
-    let dir = tempfile::tempdir().expect("temp dir");
     let bin = Path::new(env!("CARGO_BIN_EXE_o2dms-local-cluster")).to_path_buf();
-    let d = dir.path().to_path_buf();
+    let d = dir.to_path_buf();
     let state = tokio::task::spawn_blocking(move || {
         serve::spawn_detached(
             &bin,
@@ -26,19 +34,15 @@ async fn served_cluster_starts_detached_and_stops_by_pid() {
         )
     })
     .await
-    .expect("join");
-    let state = match state {
-        Ok(s) => s,
-        Err(e) => panic!("serve did not start: {e}"),
-    };
-    // From here on, make sure it is stopped even if an assertion fails.
-    struct StopOnDrop(std::path::PathBuf);
-    impl Drop for StopOnDrop {
-        fn drop(&mut self) {
-            let _ = serve::stop(&self.0, Duration::from_secs(30));
-        }
-    }
-    let guard = StopOnDrop(dir.path().to_path_buf());
+    .expect("join")
+    .unwrap_or_else(|e| panic!("serve did not start: {e}"));
+    (state, StopOnDrop(dir.to_path_buf()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_cluster_starts_detached_and_stops_by_pid() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (state, guard) = serve_from(dir.path()).await;
 
     assert!(serve::is_running(&state));
     assert_eq!(state.components.len(), 4);
@@ -78,31 +82,8 @@ async fn a_component_that_dies_is_started_again_and_the_data_stays() {
     use k8s_openapi::api::core::v1::ConfigMap;
     use kube::api::{Api, ObjectMeta, PostParams};
 
-    tokio::task::spawn_blocking(tools)
-        .await
-        .expect("join")
-        .expect("provision tools (run `cargo xtask cluster provision` first)");
     let dir = tempfile::tempdir().expect("temp dir");
-    let bin = Path::new(env!("CARGO_BIN_EXE_o2dms-local-cluster")).to_path_buf();
-    let d = dir.path().to_path_buf();
-    let state = tokio::task::spawn_blocking(move || {
-        serve::spawn_detached(
-            &bin,
-            &["serve".into(), "--dir".into(), d.clone().into_os_string()],
-            &d,
-            Duration::from_secs(120),
-        )
-    })
-    .await
-    .expect("join")
-    .expect("serve starts");
-    struct StopOnDrop(std::path::PathBuf);
-    impl Drop for StopOnDrop {
-        fn drop(&mut self) {
-            let _ = serve::stop(&self.0, Duration::from_secs(30));
-        }
-    }
-    let _guard = StopOnDrop(dir.path().to_path_buf());
+    let (state, _guard) = serve_from(dir.path()).await;
 
     let client = o2dms_cluster::local::client_from_kubeconfig(&state.kubeconfig, None)
         .await

@@ -1,0 +1,136 @@
+//! [`HelmConfigBuilder`]: a [`HelmConfig`] built in code, from the defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use o2dms_core::Result;
+
+use super::{ApplyMethod, HelmConfig, WaitStrategy};
+
+/// Builds a [`HelmConfig`]; [`build`](Self::build) validates it.
+#[derive(Debug, Clone)]
+pub struct HelmConfigBuilder {
+    pub(super) config: HelmConfig,
+}
+
+impl HelmConfigBuilder {
+    /// Kubeconfig file.
+    pub fn kubeconfig(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.kubeconfig = Some(path.into());
+        self
+    }
+
+    /// Kubeconfig context.
+    pub fn context(mut self, context: impl Into<String>) -> Self {
+        self.config.context = Some(context.into());
+        self
+    }
+
+    /// Chart repository URL.
+    pub fn chart_repository(mut self, url: impl Into<String>) -> Self {
+        self.config.chart_repository = Some(url.into());
+        self
+    }
+
+    /// Default namespace.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.config.namespace = namespace.into();
+        self
+    }
+
+    /// Default write timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// Revisions kept per release.
+    pub fn max_history(mut self, max_history: u32) -> Self {
+        self.config.max_history = max_history;
+        self
+    }
+
+    /// The `helm` binary.
+    pub fn helm_binary(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.helm_binary = path.into();
+        self
+    }
+
+    /// Default scale key.
+    pub fn scale_key(mut self, key: impl Into<String>) -> Self {
+        self.config.scale_key = key.into();
+        self
+    }
+
+    /// The adapter's own directory.
+    pub fn work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.work_dir = Some(dir.into());
+        self
+    }
+
+    /// The package store directory.
+    pub fn package_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.package_dir = Some(dir.into());
+        self
+    }
+
+    /// Largest values file a write gives helm, in bytes.
+    pub fn max_values_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_values_bytes = bytes;
+        self
+    }
+
+    /// Create a deployment's namespace when it does not exist.
+    pub fn create_namespace(mut self, create: bool) -> Self {
+        self.config.create_namespace = create;
+        self
+    }
+
+    /// Delete a namespace the adapter created when its last deployment is deleted.
+    pub fn delete_created_namespaces(mut self, delete: bool) -> Self {
+        self.config.delete_created_namespaces = delete;
+        self
+    }
+
+    /// How helm applies objects.
+    pub fn apply_method(mut self, method: ApplyMethod) -> Self {
+        self.config.apply_method = method;
+        self
+    }
+
+    /// Install no CRDs from the chart.
+    pub fn skip_crds(mut self, skip: bool) -> Self {
+        self.config.skip_crds = skip;
+        self
+    }
+
+    /// Do not validate rendered objects against the cluster's OpenAPI schema.
+    pub fn disable_open_api_validation(mut self, disable: bool) -> Self {
+        self.config.disable_open_api_validation = disable;
+        self
+    }
+
+    /// How Helm 4 waits for readiness.
+    pub fn wait_strategy(mut self, strategy: WaitStrategy) -> Self {
+        self.config.wait_strategy = Some(strategy);
+        self
+    }
+
+    /// Memory for cached release records, in bytes.
+    pub fn record_cache_bytes(mut self, bytes: u64) -> Self {
+        self.config.record_cache_bytes = bytes;
+        self
+    }
+
+    /// Longest wait for one read of the Kubernetes API.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.read_timeout = timeout;
+        self
+    }
+
+    /// The configuration, validated.
+    pub fn build(self) -> Result<HelmConfig> {
+        self.config.validate()?;
+        Ok(self.config)
+    }
+}
