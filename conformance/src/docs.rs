@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::promises::PROMISES;
 use crate::scenario::Scenario;
 
 /// The catalogue page: every scenario with its profile, capabilities and flags, by group.
@@ -55,6 +56,40 @@ pub fn catalogue_markdown(scenarios: &[Scenario]) -> String {
             );
         }
         out.push('\n');
+    }
+    out.push_str(&coverage_markdown(scenarios));
+    out
+}
+
+/// The coverage table: each promise of the contract and the scenarios that check it.
+pub fn coverage_markdown(scenarios: &[Scenario]) -> String {
+    let mut out = String::from("## Coverage of the contract
+
+");
+    out.push_str(
+        "Every promise the `DmsAdapter` docs (`trait`), the data model (`model`) and the \
+         design's semantics (`semantics`) make, and the scenarios that would fail an adapter \
+         breaking it. A test keeps this table whole: no promise without a scenario.\n\n",
+    );
+    out.push_str("| promise | source | checked by |\n| --- | --- | --- |\n");
+    for p in PROMISES {
+        let ids: Vec<String> = scenarios
+            .iter()
+            .filter(|s| s.covers.contains(&p.id))
+            .map(|s| format!("`{}`", s.id))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| **{}**: {} | {} | {} |",
+            p.id,
+            p.text.replace('|', "\\|"),
+            p.source,
+            if ids.is_empty() {
+                "**none**".to_owned()
+            } else {
+                ids.join(", ")
+            },
+        );
     }
     out
 }

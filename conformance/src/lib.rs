@@ -24,6 +24,7 @@ mod docs;
 mod fixtures;
 #[cfg(feature = "mock")]
 pub mod mock;
+mod promises;
 mod report;
 mod runner;
 mod scenario;
@@ -32,11 +33,12 @@ mod settings;
 pub use catalogue::catalogue;
 pub use check::{describe_error, ensure, ensure_eq, Failure, ResultExt};
 pub use context::{Context, EventSource};
-pub use docs::catalogue_markdown;
+pub use docs::{catalogue_markdown, coverage_markdown};
 pub use fixtures::{
     chart_name_version, hostile_archive, package_chart_dir, tgz, tiny_chart, Fixture, FixtureChart,
     Fixtures, Hostile,
 };
+pub use promises::{promises, Promise, PROMISES};
 pub use report::{
     AdapterReport, Counts, Outcome, Report, ScenarioReport, SuiteReport, Totals, SCHEMA_VERSION,
     SUITE_VERSION,

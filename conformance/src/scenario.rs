@@ -101,6 +101,8 @@ pub struct Scenario {
     pub profile: Profile,
     /// Slow, destructive, ...
     pub flags: &'static [Flag],
+    /// Ids of the [promises](crate::PROMISES) it checks.
+    pub covers: &'static [&'static str],
     /// The body.
     pub body: Body,
 }
@@ -114,6 +116,7 @@ impl Scenario {
             requires: &[],
             profile: Profile::Core,
             flags: &[],
+            covers: &[],
             body,
         }
     }
@@ -136,6 +139,12 @@ impl Scenario {
         self
     }
 
+    /// Checking these [promises](crate::PROMISES) (their ids).
+    pub fn covers(mut self, promises: &'static [&'static str]) -> Self {
+        self.covers = promises;
+        self
+    }
+
     /// The group: the id up to the first dot.
     pub fn group(&self) -> &'static str {
         self.id.split_once('.').map_or(self.id, |(g, _)| g)
@@ -154,6 +163,7 @@ impl fmt::Debug for Scenario {
             .field("profile", &self.profile)
             .field("requires", &self.requires)
             .field("flags", &self.flags)
+            .field("covers", &self.covers)
             .finish_non_exhaustive()
     }
 }

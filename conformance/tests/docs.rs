@@ -54,3 +54,25 @@ fn catalogue_is_large_unique_and_well_formed() {
         );
     }
 }
+
+#[test]
+fn every_promise_is_checked_and_every_scenario_checks_a_promise() {
+    let all = catalogue();
+    let known: Vec<&str> = o2dms_conformance::PROMISES.iter().map(|p| p.id).collect();
+    let mut ids = known.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), known.len(), "duplicate promise ids");
+    for s in &all {
+        assert!(!s.covers.is_empty(), "{} checks no promise (Scenario::covers)", s.id);
+        for c in s.covers {
+            assert!(known.contains(c), "{}: unknown promise `{c}`", s.id);
+        }
+    }
+    let unchecked: Vec<&str> = known
+        .iter()
+        .copied()
+        .filter(|p| !all.iter().any(|s| s.covers.contains(p)))
+        .collect();
+    assert!(unchecked.is_empty(), "promises no scenario checks: {unchecked:?}");
+}

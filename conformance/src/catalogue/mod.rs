@@ -10,16 +10,22 @@ use crate::context::Context;
 use crate::scenario::Scenario;
 
 mod bad_input;
+mod bounds;
+mod capabilities;
 mod concurrency;
 mod events;
 mod history;
 mod lifecycle;
 mod list;
 mod logs;
+mod metadata;
 mod packages;
+mod reads;
+mod recovery;
 mod rollback;
 mod scale;
 mod status;
+mod timeouts;
 mod update;
 
 /// Capability lists used by the scenarios.
@@ -60,6 +66,12 @@ pub fn catalogue() -> Vec<Scenario> {
     all.extend(concurrency::scenarios());
     all.extend(events::scenarios());
     all.extend(logs::scenarios());
+    all.extend(reads::scenarios());
+    all.extend(metadata::scenarios());
+    all.extend(timeouts::scenarios());
+    all.extend(recovery::scenarios());
+    all.extend(bounds::scenarios());
+    all.extend(capabilities::scenarios());
     all
 }
 

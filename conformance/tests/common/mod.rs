@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod broken;
+
 use o2dms_conformance::{default_fixtures_dir, Settings};
 use o2dms_mock::MockAdapter;
 

@@ -1,0 +1,7 @@
+//! Capabilities, info and health.
+
+use crate::scenario::Scenario;
+
+pub(super) fn scenarios() -> Vec<Scenario> {
+    Vec::new()
+}
