@@ -6,14 +6,14 @@
 
 use std::sync::Arc;
 
-use o2dms_conformance::{default_fixtures_dir, Settings, Suite};
+use o2dms_conformance::{FixtureSource, Settings, Suite};
 use o2dms_layers::Events;
 
 #[tokio::main]
 async fn main() {
     // Your adapter. The fixture packages must be installable: with `package_upload` the
-    // suite uploads them from fixtures/charts itself.
-    let adapter = o2dms_conformance::mock::fixture_mock(&default_fixtures_dir())
+    // suite uploads them itself (the charts are built into o2dms-conformance).
+    let adapter = o2dms_conformance::mock::fixture_mock(FixtureSource::Embedded)
         .expect("fixture charts readable");
 
     // The one call: the full catalogue with default settings.

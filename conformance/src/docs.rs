@@ -63,9 +63,7 @@ pub fn catalogue_markdown(scenarios: &[Scenario]) -> String {
 
 /// The coverage table: each promise of the contract and the scenarios that check it.
 pub fn coverage_markdown(scenarios: &[Scenario]) -> String {
-    let mut out = String::from("## Coverage of the contract
-
-");
+    let mut out = String::from("## Coverage of the contract\n\n");
     out.push_str(
         "Every promise the `DmsAdapter` docs (`trait`), the data model (`model`) and the \
          design's semantics (`semantics`) make, and the scenarios that would fail an adapter \

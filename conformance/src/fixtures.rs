@@ -1,5 +1,8 @@
-//! Fixture charts: packaged from `fixtures/charts/<dir>` in memory, and hostile archives.
+//! Fixture charts: the suite's six charts, embedded in the library at build time (from
+//! this crate's `fixtures/charts/<dir>`, see build.rs) or read from chart directories on
+//! disk, packaged in memory; and hostile archives.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
@@ -10,21 +13,30 @@ use flate2::Compression;
 use o2dms_core::{DmsAdapter, ErrorKind, PackageFilter, PackageId, PackageUpload, PageRequest};
 use serde::{Deserialize, Serialize};
 
-/// A fixture chart's role in the catalogue.
+mod embedded {
+    /// A chart's files: path relative to the chart directory (`/`-separated), contents.
+    pub(crate) type ChartFiles = &'static [(&'static str, &'static [u8])];
+
+    include!(concat!(env!("OUT_DIR"), "/embedded_charts.rs"));
+}
+
+/// A fixture chart's role in the catalogue. Each is a chart directory named
+/// [`Fixture::dir`], embedded in the library ([`Fixture::embedded_chart`]) from
+/// `conformance/fixtures/charts/<dir>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fixture {
-    /// `fixtures/charts/web`: chart `web` 1.x, replicas at `replicaCount`.
+    /// `web`: chart `web` 1.x, replicas at `replicaCount`.
     Web,
-    /// `fixtures/charts/web-v2`: chart `web` 2.0.0, the same values keys.
+    /// `web-v2`: chart `web` 2.0.0, the same values keys.
     WebV2,
-    /// `fixtures/charts/custom-key`: replicas at `server.replicas`.
+    /// `custom-key`: replicas at `server.replicas`.
     CustomKey,
-    /// `fixtures/charts/ignores-scale`: replicas hard-coded to 1.
+    /// `ignores-scale`: replicas hard-coded to 1.
     IgnoresScale,
-    /// `fixtures/charts/never-ready`: an image that never pulls.
+    /// `never-ready`: an image that never pulls.
     NeverReady,
-    /// `fixtures/charts/hook`: a pre-install hook Job.
+    /// `hook`: a pre-install hook Job.
     Hook,
 }
 
@@ -50,11 +62,171 @@ impl Fixture {
             Fixture::Hook => "hook",
         }
     }
+
+    /// The files of its embedded chart: path relative to the chart directory
+    /// (`/`-separated) and contents.
+    fn embedded_files(self) -> Option<embedded::ChartFiles> {
+        embedded::EMBEDDED_CHARTS
+            .iter()
+            .find(|(dir, _)| *dir == self.dir())
+            .map(|(_, files)| *files)
+    }
+
+    /// Its chart as embedded in the library, packaged: the same archive bytes as
+    /// [`package_chart_dir`] of the directory it was embedded from.
+    ///
+    /// # Panics
+    /// Never for a library built from a complete source tree (a test checks that every
+    /// fixture is embedded and packages).
+    pub fn embedded_chart(self) -> FixtureChart {
+        FixtureSource::Embedded
+            .chart(self)
+            .unwrap_or_else(|e| panic!("the embedded fixture chart `{self}`: {e}"))
+    }
 }
 
 impl fmt::Display for Fixture {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.dir())
+    }
+}
+
+/// The environment variable naming a fixture charts directory that replaces the
+/// embedded charts when [`Settings::fixtures_dir`](crate::Settings::fixtures_dir) is `None`.
+pub const FIXTURES_ENV: &str = "O2DMS_FIXTURES";
+
+/// Where a run's fixture charts come from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FixtureSource {
+    /// The charts embedded in the library at build time (the default).
+    Embedded,
+    /// Chart directories on disk, one per fixture, named as [`Fixture::dir`].
+    Dir(PathBuf),
+}
+
+impl FixtureSource {
+    /// What a run with [`Settings::fixtures_dir`](crate::Settings::fixtures_dir) `None`
+    /// uses: the directory in `$O2DMS_FIXTURES` if it is set and not empty, else the
+    /// embedded charts.
+    pub fn from_env() -> FixtureSource {
+        match std::env::var_os(FIXTURES_ENV) {
+            Some(dir) if !dir.is_empty() => FixtureSource::Dir(PathBuf::from(dir)),
+            _ => FixtureSource::Embedded,
+        }
+    }
+
+    /// `Some(dir)`: that directory; `None`: [`FixtureSource::from_env`].
+    pub fn resolve(dir: Option<&Path>) -> FixtureSource {
+        match dir {
+            Some(dir) => FixtureSource::Dir(dir.to_path_buf()),
+            None => FixtureSource::from_env(),
+        }
+    }
+
+    /// Where the chart of `fixture` is, for messages: its directory, or
+    /// `embedded:<dir>`.
+    pub fn location(&self, fixture: Fixture) -> String {
+        match self {
+            FixtureSource::Embedded => format!("embedded:{}", fixture.dir()),
+            FixtureSource::Dir(dir) => dir.join(fixture.dir()).display().to_string(),
+        }
+    }
+
+    /// The chart of `fixture`, packaged (same bytes from either source for the same files).
+    pub fn chart(&self, fixture: Fixture) -> io::Result<FixtureChart> {
+        match self {
+            FixtureSource::Embedded => {
+                let files = fixture
+                    .embedded_files()
+                    .ok_or_else(|| not_embedded(fixture))?;
+                package_chart_files(
+                    &self.location(fixture),
+                    files
+                        .iter()
+                        .map(|(p, d)| ((*p).to_owned(), Cow::Borrowed(*d)))
+                        .collect(),
+                )
+            }
+            FixtureSource::Dir(dir) => package_chart_dir(&dir.join(fixture.dir())),
+        }
+    }
+
+    /// One file of the chart of `fixture`, by its `/`-separated path relative to the
+    /// chart directory (`values.yaml`); `Ok(None)` when the chart has no such file.
+    pub fn file(&self, fixture: Fixture, path: &str) -> io::Result<Option<Cow<'static, [u8]>>> {
+        match self {
+            FixtureSource::Embedded => {
+                let files = fixture
+                    .embedded_files()
+                    .ok_or_else(|| not_embedded(fixture))?;
+                Ok(files
+                    .iter()
+                    .find(|(p, _)| *p == path)
+                    .map(|(_, d)| Cow::Borrowed(*d)))
+            }
+            FixtureSource::Dir(dir) => match std::fs::read(dir.join(fixture.dir()).join(path)) {
+                Ok(data) => Ok(Some(Cow::Owned(data))),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            },
+        }
+    }
+}
+
+fn not_embedded(fixture: Fixture) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("fixture chart `{fixture}` is not embedded in this build"),
+    )
+}
+
+impl fmt::Display for FixtureSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FixtureSource::Embedded => {
+                f.write_str("the fixture charts embedded in o2dms-conformance")
+            }
+            FixtureSource::Dir(dir) => write!(f, "the fixture charts in {}", dir.display()),
+        }
+    }
+}
+
+impl From<PathBuf> for FixtureSource {
+    fn from(dir: PathBuf) -> Self {
+        FixtureSource::Dir(dir)
+    }
+}
+
+impl From<&PathBuf> for FixtureSource {
+    fn from(dir: &PathBuf) -> Self {
+        FixtureSource::Dir(dir.clone())
+    }
+}
+
+impl From<&Path> for FixtureSource {
+    fn from(dir: &Path) -> Self {
+        FixtureSource::Dir(dir.to_path_buf())
+    }
+}
+
+/// As [`Settings::fixtures_dir`](crate::Settings::fixtures_dir) means it: `None` is
+/// [`FixtureSource::from_env`].
+impl From<&Option<PathBuf>> for FixtureSource {
+    fn from(dir: &Option<PathBuf>) -> Self {
+        FixtureSource::resolve(dir.as_deref())
+    }
+}
+
+/// `None` is [`FixtureSource::from_env`].
+impl From<Option<&Path>> for FixtureSource {
+    fn from(dir: Option<&Path>) -> Self {
+        FixtureSource::resolve(dir)
+    }
+}
+
+impl From<&FixtureSource> for FixtureSource {
+    fn from(source: &FixtureSource) -> Self {
+        source.clone()
     }
 }
 
@@ -73,7 +245,11 @@ pub struct FixtureChart {
 /// reads and checks it.
 pub fn chart_name_version(dir: &Path) -> io::Result<(String, String)> {
     let path = dir.join("Chart.yaml");
-    let meta = o2dms_chart::parse_chart_yaml(&path.display().to_string(), &std::fs::read(&path)?)
+    name_version(&path.display().to_string(), &std::fs::read(&path)?)
+}
+
+fn name_version(path: &str, chart_yaml: &[u8]) -> io::Result<(String, String)> {
+    let meta = o2dms_chart::parse_chart_yaml(path, chart_yaml)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
     Ok((meta.name, meta.version.to_string()))
 }
@@ -81,17 +257,40 @@ pub fn chart_name_version(dir: &Path) -> io::Result<(String, String)> {
 /// Packages a chart directory into a `.tgz` in memory, entries under `<chart name>/`,
 /// in name order with fixed metadata, so the same directory gives the same bytes.
 pub fn package_chart_dir(dir: &Path) -> io::Result<FixtureChart> {
-    let (name, version) = chart_name_version(dir)?;
     let mut files = Vec::new();
     collect_files(dir, dir, &mut files)?;
-    files.sort();
-    let mut entries = Vec::new();
+    let mut entries = Vec::with_capacity(files.len());
     for rel in files {
         let data = std::fs::read(dir.join(&rel))?;
-        let rel = rel.to_string_lossy().replace('\\', "/");
-        entries.push((format!("{name}/{rel}"), data));
+        entries.push((rel.to_string_lossy().replace('\\', "/"), Cow::Owned(data)));
     }
-    let archive = tgz(entries.iter().map(|(p, d)| (p.as_str(), d.as_slice())))?;
+    package_chart_files(&dir.display().to_string(), entries)
+}
+
+/// Packages a chart's files (path relative to the chart directory, `/`-separated) as
+/// [`package_chart_dir`] does: sorted by path components, under `<chart name>/`.
+/// `location` names the chart in errors.
+fn package_chart_files(
+    location: &str,
+    mut files: Vec<(String, Cow<'_, [u8]>)>,
+) -> io::Result<FixtureChart> {
+    let chart_yaml = files
+        .iter()
+        .find(|(p, _)| p == "Chart.yaml")
+        .map(|(_, d)| d)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{location}/Chart.yaml: no such file"),
+            )
+        })?;
+    let (name, version) = name_version(&format!("{location}/Chart.yaml"), chart_yaml)?;
+    files.sort_by(|(a, _), (b, _)| Path::new(a).cmp(Path::new(b)));
+    let entries: Vec<(String, &[u8])> = files
+        .iter()
+        .map(|(rel, data)| (format!("{name}/{rel}"), &data[..]))
+        .collect();
+    let archive = tgz(entries.iter().map(|(p, d)| (p.as_str(), *d)))?;
     Ok(FixtureChart {
         name,
         version,
@@ -361,20 +560,25 @@ impl Fixtures {
         &self.uploaded
     }
 
-    /// Uploads each fixture chart from `dir` when the adapter has `package_upload`, else
+    /// Uploads each fixture chart of `source` when the adapter has `package_upload`, else
     /// looks each one up by chart name and version (the adapter must already have them).
-    pub async fn prepare(adapter: &dyn DmsAdapter, dir: &Path) -> Fixtures {
+    ///
+    /// `source`: a [`FixtureSource`], a directory (`&Path`, `PathBuf`), or
+    /// [`Settings::fixtures_dir`](crate::Settings::fixtures_dir) (`&Option<PathBuf>`: `None`
+    /// is `$O2DMS_FIXTURES` or the embedded charts).
+    pub async fn prepare(adapter: &dyn DmsAdapter, source: impl Into<FixtureSource>) -> Fixtures {
+        let source = source.into();
         let upload = adapter.capabilities().package_upload;
         let mut out = Fixtures::default();
         for fixture in Fixture::ALL {
-            let chart = match package_chart_dir(&dir.join(fixture.dir())) {
+            let chart = match source.chart(fixture) {
                 Ok(c) => c,
                 Err(e) => {
                     out.ids.insert(
                         fixture,
                         Err(format!(
                             "fixture chart `{}` unreadable: {e}",
-                            dir.join(fixture.dir()).display()
+                            source.location(fixture)
                         )),
                     );
                     continue;
@@ -491,7 +695,7 @@ mod tests {
 
     #[test]
     fn fixture_charts_package_with_their_chart_name() {
-        let dir = crate::settings::default_fixtures_dir();
+        let dir = on_disk();
         for f in Fixture::ALL {
             let chart = package_chart_dir(&dir.join(f.dir())).unwrap();
             let want = if f == Fixture::WebV2 { "web" } else { f.dir() };
@@ -508,6 +712,113 @@ mod tests {
                 "deterministic"
             );
         }
+    }
+
+    /// The directory the charts were embedded from.
+    fn on_disk() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/charts")
+    }
+
+    #[test]
+    fn embedded_charts_are_the_charts_on_disk() {
+        // Every chart directory is embedded, and nothing else.
+        let mut on_disk_dirs: Vec<String> = std::fs::read_dir(on_disk())
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.path().join("Chart.yaml").is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk_dirs.sort();
+        let embedded_dirs: Vec<&str> = embedded::EMBEDDED_CHARTS.iter().map(|(d, _)| *d).collect();
+        assert_eq!(embedded_dirs, on_disk_dirs);
+        let mut fixture_dirs: Vec<&str> = Fixture::ALL.iter().map(|f| f.dir()).collect();
+        fixture_dirs.sort();
+        assert_eq!(embedded_dirs, fixture_dirs, "one chart per fixture");
+
+        for f in Fixture::ALL {
+            let disk = package_chart_dir(&on_disk().join(f.dir())).unwrap();
+            assert_eq!(
+                f.embedded_chart(),
+                disk,
+                "{f}: same name, version and archive bytes"
+            );
+            assert_eq!(FixtureSource::Embedded.chart(f).unwrap(), disk);
+            assert_eq!(FixtureSource::Dir(on_disk()).chart(f).unwrap(), disk);
+            for file in ["Chart.yaml", "values.yaml", "templates/deployment.yaml"] {
+                let want = std::fs::read(on_disk().join(f.dir()).join(file)).unwrap();
+                let embedded = FixtureSource::Embedded.file(f, file).unwrap().unwrap();
+                assert_eq!(&embedded[..], &want[..], "{f}/{file}");
+                let dir = FixtureSource::Dir(on_disk())
+                    .file(f, file)
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(&dir[..], &want[..], "{f}/{file}");
+            }
+            assert_eq!(
+                FixtureSource::Embedded.file(f, "missing.yaml").unwrap(),
+                None
+            );
+            assert_eq!(
+                FixtureSource::Dir(on_disk())
+                    .file(f, "missing.yaml")
+                    .unwrap(),
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn packaging_order_is_by_path_components() {
+        // `templates/x` sorts before `templates-extra/x` (component order, as a directory
+        // walk sorted by path gives), although `-` sorts before `/` as bytes.
+        let files = vec![
+            (
+                "templates-extra/a.yaml".to_owned(),
+                Cow::Borrowed(&b"a"[..]),
+            ),
+            ("templates/b.yaml".to_owned(), Cow::Borrowed(&b"b"[..])),
+            (
+                "Chart.yaml".to_owned(),
+                Cow::Borrowed(&b"apiVersion: v2\nname: c\nversion: 1.0.0\n"[..]),
+            ),
+        ];
+        let chart = package_chart_files("test", files).unwrap();
+        let names: Vec<String> = entries(&chart.archive)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "c/Chart.yaml",
+                "c/templates/b.yaml",
+                "c/templates-extra/a.yaml"
+            ]
+        );
+    }
+
+    #[test]
+    fn fixture_source_resolves() {
+        let dir = PathBuf::from("/somewhere");
+        assert_eq!(
+            FixtureSource::resolve(Some(&dir)),
+            FixtureSource::Dir(dir.clone())
+        );
+        assert_eq!(
+            FixtureSource::from(&Some(dir.clone())),
+            FixtureSource::Dir(dir.clone())
+        );
+        assert_eq!(FixtureSource::from(dir.as_path()), FixtureSource::Dir(dir));
+        // `None` follows the environment, which this test does not change.
+        assert_eq!(FixtureSource::resolve(None), FixtureSource::from_env());
+        assert_eq!(
+            FixtureSource::from(&None::<PathBuf>),
+            FixtureSource::from_env()
+        );
+        assert_eq!(
+            FixtureSource::Embedded.location(Fixture::WebV2),
+            "embedded:web-v2"
+        );
     }
 
     #[test]

@@ -25,10 +25,12 @@ mod fixtures;
 #[cfg(feature = "mock")]
 pub mod mock;
 mod promises;
+mod published;
 mod report;
 mod runner;
 mod scenario;
 mod settings;
+mod verdict;
 
 pub use catalogue::catalogue;
 pub use check::{describe_error, ensure, ensure_eq, Failure, ResultExt};
@@ -36,13 +38,18 @@ pub use context::{Context, EventSource};
 pub use docs::{catalogue_markdown, coverage_markdown};
 pub use fixtures::{
     chart_name_version, hostile_archive, package_chart_dir, tgz, tiny_chart, Fixture, FixtureChart,
-    Fixtures, Hostile,
+    FixtureSource, Fixtures, Hostile, FIXTURES_ENV,
 };
 pub use promises::{promises, Promise, PROMISES};
+pub use published::{
+    command_line, Implementation, PublishedCluster, PublishedProfile, PublishedReport,
+    PUBLISHED_API_VERSION,
+};
 pub use report::{
     AdapterReport, Counts, Outcome, Report, ScenarioReport, SuiteReport, Totals, SCHEMA_VERSION,
     SUITE_VERSION,
 };
-pub use runner::{run, Suite};
+pub use runner::{run, NamespaceCleanup, Suite};
 pub use scenario::{Body, Flag, Profile, Scenario, ScenarioResult};
-pub use settings::{default_fixtures_dir, ClusterInfo, Settings};
+pub use settings::{ClusterInfo, Settings};
+pub use verdict::{FeatureResult, ProfileReport, Verdict, CORE_CAPABILITIES, EVENTS_FEATURE};

@@ -1,39 +1,47 @@
 //! The mock adapter set up for the suite (feature `mock`).
 //!
-//! The mock cannot render templates, so the fixture packages are loaded from the chart
-//! directories' `Chart.yaml` and `values.yaml`, and the ones whose workloads misbehave
-//! are marked through the mock's fault injection: `never-ready` never becomes ready and
+//! The mock cannot render templates, so the fixture packages are loaded from the charts'
+//! `Chart.yaml` and `values.yaml`, and the ones whose workloads misbehave are marked
+//! through the mock's fault injection: `never-ready` never becomes ready and
 //! `ignores-scale` ignores the scale key.
-
-use std::path::Path;
 
 use o2dms_core::Values;
 use o2dms_mock::{MockAdapter, PackageSpec};
 
-use crate::fixtures::{chart_name_version, Fixture};
+use crate::fixtures::{Fixture, FixtureSource};
 use crate::settings::Settings;
 
-/// A mock with every fixture package of `fixtures_dir` loaded and marked.
+/// A mock with every fixture package of `source` loaded and marked.
+///
+/// `source`: a [`FixtureSource`] (`FixtureSource::Embedded`: the charts built into the
+/// library), a directory (`&Path`, `PathBuf`), or
+/// [`Settings::fixtures_dir`](crate::Settings::fixtures_dir) (`&Option<PathBuf>`: `None`
+/// is `$O2DMS_FIXTURES` or the embedded charts). To match a run, pass
+/// `&settings.fixture_source()`.
 ///
 /// # Errors
-/// A chart directory that cannot be read, or a `values.yaml` that is not a map.
-pub fn fixture_mock(fixtures_dir: &Path) -> Result<MockAdapter, String> {
+/// A chart that cannot be read, or a `values.yaml` that is not a map.
+pub fn fixture_mock(source: impl Into<FixtureSource>) -> Result<MockAdapter, String> {
+    let source = source.into();
     let mut builder = MockAdapter::builder();
     let mut never_ready = Vec::new();
     let mut ignores_scale = Vec::new();
     for f in Fixture::ALL {
-        let dir = fixtures_dir.join(f.dir());
-        let (name, version) =
-            chart_name_version(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let values_path = dir.join("values.yaml");
-        let values: Values = match std::fs::read(&values_path) {
-            Ok(bytes) => {
-                let path = values_path.display().to_string();
-                let json =
-                    o2dms_chart::parse_values_yaml(&path, &bytes).map_err(|e| e.to_string())?;
-                serde_json::from_value(json).map_err(|e| format!("{path}: {e}"))?
+        let chart = source
+            .chart(f)
+            .map_err(|e| format!("{}: {e}", source.location(f)))?;
+        let (name, version) = (chart.name, chart.version);
+        let values_path = format!("{}/values.yaml", source.location(f));
+        let values: Values = match source
+            .file(f, "values.yaml")
+            .map_err(|e| format!("{values_path}: {e}"))?
+        {
+            Some(bytes) => {
+                let json = o2dms_chart::parse_values_yaml(&values_path, &bytes)
+                    .map_err(|e| e.to_string())?;
+                serde_json::from_value(json).map_err(|e| format!("{values_path}: {e}"))?
             }
-            Err(_) => Values::new(),
+            None => Values::new(),
         };
         match f {
             Fixture::NeverReady => never_ready.push(name.clone()),

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::{Flag, Profile};
 use crate::settings::ClusterInfo;
+use crate::verdict::{ProfileReport, Verdict};
 
 /// The version of the JSON report's schema (`docs/report.schema.json`).
-pub const SCHEMA_VERSION: &str = "1.0";
+pub const SCHEMA_VERSION: &str = "1.1";
 
 /// The suite's own version.
 pub const SUITE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -101,7 +102,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, o: &Outcome) {
+    pub(crate) fn add(&mut self, o: &Outcome) {
         self.total += 1;
         match o {
             Outcome::Passed => self.passed += 1,
@@ -166,6 +167,8 @@ pub struct Report {
     pub namespace_prefix: String,
     /// Totals per profile.
     pub totals: Totals,
+    /// The verdict of each profile (core, then extended) and the scenarios behind it.
+    pub profiles: Vec<ProfileReport>,
     /// Every scenario of the catalogue, in catalogue order.
     pub scenarios: Vec<ScenarioReport>,
     /// Problems outside any scenario (fixture cleanup, ...).
@@ -173,8 +176,10 @@ pub struct Report {
 }
 
 impl Report {
-    /// Recomputes [`Report::totals`] from the scenarios.
+    /// Recomputes [`Report::totals`] and [`Report::profiles`] from the scenarios and the
+    /// declared capabilities.
     pub fn compute_totals(&mut self) {
+        self.profiles = crate::verdict::profiles(&self.scenarios, &self.adapter.capabilities);
         let mut t = Totals::default();
         for s in &self.scenarios {
             t.all.add(&s.outcome);
@@ -189,6 +194,18 @@ impl Report {
     /// Whether no scenario failed.
     pub fn passed(&self) -> bool {
         self.totals.all.failed == 0
+    }
+
+    /// The verdict of `profile`.
+    pub fn profile(&self, profile: Profile) -> Option<&ProfileReport> {
+        self.profiles.iter().find(|p| p.profile == profile)
+    }
+
+    /// Whether the adapter is conformant for the core profile: every core capability
+    /// declared and every core scenario run and passed.
+    pub fn conformant(&self) -> bool {
+        self.profile(Profile::Core)
+            .is_some_and(|p| p.verdict == Verdict::Success)
     }
 
     /// The scenarios that failed.
@@ -271,6 +288,28 @@ impl Report {
             }
             report.add_test_suite(suite);
         }
+        let mut suite = TestSuite::new("profiles");
+        for p in &self.profiles {
+            let status = match p.verdict {
+                Verdict::Success => TestCaseStatus::success(),
+                Verdict::Partial => {
+                    let mut st = TestCaseStatus::skipped();
+                    st.set_message(format!("partial: {}", p.reason));
+                    st
+                }
+                Verdict::Failure => {
+                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    st.set_message(format!("failure: {}", p.reason));
+                    st.set_type("conformance");
+                    st
+                }
+            };
+            let mut case = TestCase::new(format!("profile.{}", p.profile), status);
+            case.set_classname("o2dms-conformance.profiles");
+            case.add_property(quick_junit::Property::new("verdict", p.verdict.as_str()));
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
         report
             .to_string()
             .expect("a JUnit report always serializes")
@@ -329,13 +368,41 @@ impl Report {
                 name, c.total, c.passed, c.failed, c.skipped, c.not_supported
             );
         }
+        let _ = writeln!(out);
+        for p in &self.profiles {
+            let _ = writeln!(
+                out,
+                "profile {:<9} {:<8} {}",
+                p.profile.as_str(),
+                p.verdict.as_str().to_uppercase(),
+                p.reason
+            );
+            for f in &p.features {
+                let _ = writeln!(
+                    out,
+                    "  feature {:<16} {}",
+                    f.name,
+                    if f.supported {
+                        format!("supported ({}/{} passed)", f.counts.passed, f.counts.total)
+                    } else if f.unavailable {
+                        "not supported".to_owned()
+                    } else {
+                        "not run".to_owned()
+                    }
+                );
+            }
+        }
         for w in &self.warnings {
             let _ = writeln!(out, "warning: {w}");
         }
         let _ = writeln!(
             out,
             "result: {} in {} ms",
-            if self.passed() { "PASSED" } else { "FAILED" },
+            match (self.passed(), self.conformant()) {
+                (true, true) => "PASSED (conformant: core)",
+                (true, false) => "PASSED, but NOT CONFORMANT (core profile incomplete)",
+                (false, _) => "FAILED",
+            },
             self.duration_ms
         );
         out

@@ -6,6 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::future::{BoxFuture, Shared};
 use futures::{FutureExt, StreamExt};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -21,6 +22,22 @@ use crate::report::{
 use crate::scenario::{Flag, Scenario};
 use crate::settings::Settings;
 
+/// What removes the namespaces a run created once the run is over: the suite knows only
+/// the adapter, which has no call for namespaces, so the harness (which knows the
+/// cluster) gives one to [`Suite::namespace_cleanup`].
+pub trait NamespaceCleanup: Send + Sync {
+    /// Deletes the namespaces whose names start with `prefix` *and* that the run created
+    /// (e.g. by the label the adapter puts on namespaces it creates), and waits until they
+    /// are gone. Returns the names removed.
+    fn remove_namespaces<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, String>>;
+}
+
+/// A signal that stops a run early (e.g. Ctrl-C).
+type Interrupt = Shared<BoxFuture<'static, ()>>;
+
 /// A catalogue plus settings and an optional event source, ready to run.
 ///
 /// ```no_run
@@ -34,6 +51,8 @@ pub struct Suite {
     settings: Settings,
     scenarios: Vec<Scenario>,
     events: Option<Arc<dyn EventSource>>,
+    namespaces: Option<Arc<dyn NamespaceCleanup>>,
+    interrupt: Option<Interrupt>,
 }
 
 impl Suite {
@@ -43,6 +62,8 @@ impl Suite {
             settings,
             scenarios: crate::catalogue::catalogue(),
             events: None,
+            namespaces: None,
+            interrupt: None,
         }
     }
 
@@ -52,6 +73,8 @@ impl Suite {
             settings,
             scenarios: Vec::new(),
             events: None,
+            namespaces: None,
+            interrupt: None,
         }
     }
 
@@ -69,6 +92,34 @@ impl Suite {
     /// Observes operation events through `source`, enabling the `events.*` scenarios.
     pub fn events(mut self, source: Arc<dyn EventSource>) -> Self {
         self.events = Some(source);
+        self
+    }
+
+    /// Removes the namespaces the run created at its end (after a failure or an
+    /// interruption too) through `cleanup`.
+    pub fn namespace_cleanup(mut self, cleanup: Arc<dyn NamespaceCleanup>) -> Self {
+        self.namespaces = Some(cleanup);
+        self
+    }
+
+    /// Stops the run early when `signal` completes (e.g. `tokio::signal::ctrl_c()`):
+    /// running scenarios are cancelled and reported skipped as interrupted, scenarios not
+    /// yet started are skipped, and everything created so far is still cleaned up.
+    ///
+    /// ```no_run
+    /// # async fn demo(adapter: &dyn o2dms_core::DmsAdapter) {
+    /// use o2dms_conformance::{Settings, Suite};
+    /// let report = Suite::new(Settings::default())
+    ///     .interrupt_on(async { let _ = tokio::signal::ctrl_c().await; })
+    ///     .run(adapter)
+    ///     .await;
+    /// # }
+    /// ```
+    pub fn interrupt_on(
+        mut self,
+        signal: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        self.interrupt = Some(signal.boxed().shared());
         self
     }
 
@@ -150,8 +201,18 @@ impl Suite {
                 );
                 let bar = bar.clone();
                 let settings = settings.clone();
+                let interrupt = self.interrupt.clone();
                 async move {
-                    let (outcome, ms) = run_one(adapter, s, cx, &settings).await;
+                    let (outcome, ms) = if interrupt.as_ref().is_some_and(|i| i.peek().is_some()) {
+                        (
+                            Outcome::Skipped {
+                                reason: INTERRUPTED.into(),
+                            },
+                            0,
+                        )
+                    } else {
+                        run_one(adapter, s, cx, &settings, interrupt).await
+                    };
                     bar.set_message(s.id);
                     bar.inc(1);
                     (s.id, outcome, ms)
@@ -166,6 +227,9 @@ impl Suite {
         }
 
         let mut warnings = Vec::new();
+        if self.interrupt.as_ref().is_some_and(|i| i.peek().is_some()) {
+            warnings.push("the run was interrupted: scenarios not finished are skipped".to_owned());
+        }
         for id in fixtures.uploaded() {
             match adapter
                 .delete_package(id, DeletePackageOptions::new())
@@ -174,6 +238,19 @@ impl Suite {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
                 Err(e) => warnings.push(format!("deleting fixture package {id}: {e}")),
+            }
+        }
+
+        if let Some(cleanup) = &self.namespaces {
+            match tokio::time::timeout(settings.cleanup_timeout, cleanup.remove_namespaces(&prefix))
+                .await
+            {
+                Ok(Ok(_removed)) => {}
+                Ok(Err(e)) => warnings.push(format!("removing the run's namespaces: {e}")),
+                Err(_) => warnings.push(format!(
+                    "removing the run's namespaces did not finish within {:?}",
+                    settings.cleanup_timeout
+                )),
             }
         }
 
@@ -201,6 +278,7 @@ impl Suite {
             duration_ms: 0,
             namespace_prefix: prefix,
             totals: Totals::default(),
+            profiles: Vec::new(),
             scenarios: self
                 .scenarios
                 .iter()
@@ -245,11 +323,15 @@ pub async fn run(adapter: &dyn DmsAdapter, settings: Settings) -> Report {
     Suite::new(settings).run(adapter).await
 }
 
+/// The reason of a scenario the interrupt stopped or kept from starting.
+const INTERRUPTED: &str = "interrupted: the run was stopped before this scenario finished";
+
 async fn run_one(
     adapter: &dyn DmsAdapter,
     s: &Scenario,
     cx: Context,
     settings: &Settings,
+    interrupt: Option<Interrupt>,
 ) -> (Outcome, u64) {
     let start = Instant::now();
     let limit = if s.has_flag(Flag::Slow) {
@@ -258,19 +340,34 @@ async fn run_one(
         settings.scenario_timeout
     };
     let body = AssertUnwindSafe((s.body)(adapter, &cx)).catch_unwind();
-    let mut outcome = match tokio::time::timeout(limit, body).await {
-        Err(_) => Outcome::Failed {
+    let interrupted = async {
+        match interrupt {
+            Some(i) => i.await,
+            None => futures::future::pending().await,
+        }
+    };
+    let finished = tokio::select! {
+        r = tokio::time::timeout(limit, body) => Some(r),
+        () = interrupted => None,
+    };
+    let mut outcome = match finished {
+        None => Outcome::Skipped {
+            reason: INTERRUPTED.into(),
+        },
+        Some(Err(_)) => Outcome::Failed {
             expected: format!("the scenario to finish within {limit:?}"),
             seen: "it was still running and was cancelled".into(),
         },
-        Ok(Err(panic)) => Outcome::Failed {
+        Some(Ok(Err(panic))) => Outcome::Failed {
             expected: "no panic".into(),
             seen: format!("panic: {}", panic_message(&*panic)),
         },
-        Ok(Ok(Ok(()))) => Outcome::Passed,
-        Ok(Ok(Err(Failure::Mismatch { expected, seen }))) => Outcome::Failed { expected, seen },
-        Ok(Ok(Err(Failure::NotSupported(reason)))) => Outcome::NotSupported { reason },
-        Ok(Ok(Err(Failure::Skipped(reason)))) => Outcome::Skipped { reason },
+        Some(Ok(Ok(Ok(())))) => Outcome::Passed,
+        Some(Ok(Ok(Err(Failure::Mismatch { expected, seen })))) => {
+            Outcome::Failed { expected, seen }
+        }
+        Some(Ok(Ok(Err(Failure::NotSupported(reason))))) => Outcome::NotSupported { reason },
+        Some(Ok(Ok(Err(Failure::Skipped(reason))))) => Outcome::Skipped { reason },
     };
     let problems = match tokio::time::timeout(settings.cleanup_timeout, cx.cleanup(adapter)).await {
         Ok(p) => p,

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::fixtures::FixtureSource;
+
 /// The cluster a run used, for the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterInfo {
@@ -57,9 +59,12 @@ pub struct Settings {
     pub skip: Vec<String>,
     /// Namespace prefix; a fresh `o2c-<random6>-` if unset. Default unset.
     pub namespace_prefix: Option<String>,
-    /// Where the fixture charts are (one directory per chart). Default: the environment
-    /// variable `O2DMS_FIXTURES` if set, else this repository's `fixtures/charts`.
-    pub fixtures_dir: PathBuf,
+    /// Where the fixture charts are. `None` (the default): the charts embedded in this
+    /// library, unless the environment variable `O2DMS_FIXTURES` names a directory at run
+    /// time; `Some(dir)`: chart directories under `dir`, one per fixture, named as
+    /// [`Fixture::dir`](crate::Fixture::dir). [`Settings::fixture_source`] tells which
+    /// a run uses.
+    pub fixtures_dir: Option<PathBuf>,
     /// Show a progress bar on stderr (only when stderr is a terminal). Default true.
     pub progress: bool,
     /// The cluster, for the report. Default kind `none`, no version.
@@ -83,22 +88,20 @@ impl Default for Settings {
             only: Vec::new(),
             skip: Vec::new(),
             namespace_prefix: None,
-            fixtures_dir: default_fixtures_dir(),
+            fixtures_dir: None,
             progress: true,
             cluster: ClusterInfo::default(),
         }
     }
 }
 
-/// `O2DMS_FIXTURES`, else `fixtures/charts` of the workspace this crate was built in.
-pub fn default_fixtures_dir() -> PathBuf {
-    match std::env::var_os("O2DMS_FIXTURES") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/charts")),
-    }
-}
-
 impl Settings {
+    /// Where this run's fixture charts come from: [`Settings::fixtures_dir`] if set, else
+    /// the directory in `$O2DMS_FIXTURES` if set, else the embedded charts.
+    pub fn fixture_source(&self) -> FixtureSource {
+        FixtureSource::resolve(self.fixtures_dir.as_deref())
+    }
+
     /// Settings for an in-memory adapter: short timeouts, so the whole catalogue takes seconds.
     pub fn fast() -> Self {
         Settings {

@@ -64,7 +64,11 @@ fn every_promise_is_checked_and_every_scenario_checks_a_promise() {
     ids.dedup();
     assert_eq!(ids.len(), known.len(), "duplicate promise ids");
     for s in &all {
-        assert!(!s.covers.is_empty(), "{} checks no promise (Scenario::covers)", s.id);
+        assert!(
+            !s.covers.is_empty(),
+            "{} checks no promise (Scenario::covers)",
+            s.id
+        );
         for c in s.covers {
             assert!(known.contains(c), "{}: unknown promise `{c}`", s.id);
         }
@@ -74,5 +78,8 @@ fn every_promise_is_checked_and_every_scenario_checks_a_promise() {
         .copied()
         .filter(|p| !all.iter().any(|s| s.covers.contains(p)))
         .collect();
-    assert!(unchecked.is_empty(), "promises no scenario checks: {unchecked:?}");
+    assert!(
+        unchecked.is_empty(),
+        "promises no scenario checks: {unchecked:?}"
+    );
 }

@@ -151,7 +151,7 @@ async fn json_report_matches_the_schema() {
 #[test]
 fn the_schema_rejects_a_broken_report() {
     let v = schema_validator();
-    let bad = serde_json::json!({"schema_version": "1.0", "scenarios": [{"id": "x.y", "outcome": "maybe"}]});
+    let bad = serde_json::json!({"schema_version": "1.1", "scenarios": [{"id": "x.y", "outcome": "maybe"}]});
     assert!(!v.is_valid(&bad));
 }
 
@@ -160,10 +160,19 @@ async fn junit_report_parses_with_one_case_per_scenario() {
     let r = small_report().await;
     let xml = r.to_junit();
     let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
-    assert_eq!(parsed.tests, 6);
-    assert_eq!(parsed.failures, 2);
-    assert_eq!(parsed.test_suites.len(), 1);
+    // Six scenarios and one case per profile, whose verdict is failure for both here.
+    assert_eq!(parsed.tests, 8);
+    assert_eq!(parsed.failures, 4);
+    assert_eq!(parsed.test_suites.len(), 2);
     assert_eq!(parsed.test_suites[0].name.as_str(), "custom");
+    let profiles = &parsed.test_suites[1];
+    assert_eq!(profiles.name.as_str(), "profiles");
+    let names: Vec<&str> = profiles
+        .test_cases
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["profile.core", "profile.extended"]);
 }
 
 #[tokio::test]
@@ -184,4 +193,16 @@ async fn summary_snapshot() {
     r.suite.version = "[version]".into();
     r.adapter.version = "[version]".into();
     insta::assert_snapshot!("summary", r.summary());
+}
+
+#[tokio::test]
+async fn published_report_snapshot() {
+    let mut r = small_report().await.redacted();
+    r.suite.version = "[version]".into();
+    r.adapter.version = "[version]".into();
+    let published = r.published("o2dms-conformance --adapter mock --only 'custom.*'");
+    let yaml = published.to_yaml();
+    let back: o2dms_conformance::PublishedReport = serde_saphyr::from_str(&yaml).unwrap();
+    assert_eq!(back, published);
+    insta::assert_snapshot!("published_yaml", yaml);
 }

@@ -137,3 +137,68 @@ async fn only_and_skip_globs_select_scenarios() {
         assert_eq!(s.outcome.as_str(), want, "{}", s.id);
     }
 }
+
+/// Records the prefixes it was asked to clean.
+#[derive(Default)]
+struct RecordingCleanup(std::sync::Mutex<Vec<String>>);
+
+impl o2dms_conformance::NamespaceCleanup for RecordingCleanup {
+    fn remove_namespaces<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<String>, String>> {
+        self.0.lock().unwrap().push(prefix.to_owned());
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+#[tokio::test]
+async fn an_interrupt_stops_the_run_and_still_cleans_up() {
+    let mock = common::mock();
+    let cleanup = std::sync::Arc::new(RecordingCleanup::default());
+    let mut settings = common::settings();
+    settings.concurrency = 1;
+    settings.namespace_prefix = Some("o2c-stop-".into());
+    let started = std::time::Instant::now();
+    let report = Suite::empty(settings)
+        .scenario(Scenario::new(
+            "custom.hangs",
+            "creates, then hangs",
+            body!(create_then_hang),
+        ))
+        .scenario(Scenario::new(
+            "custom.later",
+            "never starts",
+            body!(create_then_fail),
+        ))
+        .namespace_cleanup(cleanup.clone())
+        .interrupt_on(tokio::time::sleep(Duration::from_millis(300)))
+        .run(&mock)
+        .await;
+    // Well before the scenario timeout: the interrupt stopped it.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    for id in ["custom.hangs", "custom.later"] {
+        let s = report.scenario(id).unwrap();
+        assert!(
+            matches!(&s.outcome, Outcome::Skipped { reason } if reason.starts_with("interrupted")),
+            "{id}: {:?}",
+            s.outcome
+        );
+    }
+    assert!(
+        report.warnings.iter().any(|w| w.contains("interrupted")),
+        "{:?}",
+        report.warnings
+    );
+    // The hanging scenario's deployment is gone, and the namespaces were cleaned.
+    let left = mock
+        .list_deployments(&o2dms_core::DeploymentFilter::in_namespace("o2c-stop-00"))
+        .await
+        .unwrap();
+    assert!(left.items.is_empty(), "{:?}", left.items);
+    assert_eq!(*cleanup.0.lock().unwrap(), ["o2c-stop-"]);
+}

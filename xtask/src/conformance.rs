@@ -1,14 +1,14 @@
 //! `cargo xtask conformance`: run the conformance suite and write its reports.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 use o2dms_conformance::{
-    catalogue, catalogue_markdown, default_fixtures_dir, package_chart_dir, ClusterInfo, Settings,
-    Suite,
+    catalogue, catalogue_markdown, package_chart_dir, ClusterInfo, Fixture, FixtureSource,
+    Settings, Suite,
 };
 use o2dms_core::PackageUpload;
 use o2dms_store::{
@@ -98,7 +98,8 @@ pub struct ConformanceArgs {
     /// Time limit of one scenario in seconds (default 120; slow scenarios 600).
     #[arg(long)]
     pub scenario_timeout: Option<u64>,
-    /// Fixture charts directory (default: fixtures/charts, or $O2DMS_FIXTURES).
+    /// Fixture charts directory, one chart directory per fixture (default: $O2DMS_FIXTURES
+    /// if set, else the charts embedded in o2dms-conformance).
     #[arg(long)]
     pub fixtures: Option<PathBuf>,
     /// Print the catalogue (id, profile, requirements) and exit.
@@ -146,14 +147,12 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
     if let Some(t) = args.scenario_timeout {
         settings.scenario_timeout = Duration::from_secs(t);
     }
-    if let Some(f) = &args.fixtures {
-        settings.fixtures_dir = f.clone();
-    } else {
-        settings.fixtures_dir = default_fixtures_dir();
-    }
+    settings.fixtures_dir = args.fixtures.clone();
     settings
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid option: {e}"))?;
+
+    eprintln!("fixtures: {}", settings.fixture_source());
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -165,7 +164,7 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
                 bail!("--kubeconfig, --helm and --store apply to --adapter helm only");
             }
             settings.cluster = ClusterInfo::default();
-            let mock = o2dms_conformance::mock::fixture_mock(&settings.fixtures_dir)
+            let mock = o2dms_conformance::mock::fixture_mock(settings.fixture_source())
                 .map_err(|e| anyhow::anyhow!("preparing the mock: {e}"))?;
             let adapter = Arc::new(o2dms_layers::Events::new(mock));
             runtime.block_on(Suite::new(settings).events(adapter.clone()).run(&*adapter))
@@ -219,8 +218,17 @@ struct RunStore {
     _dirs: Vec<tempfile::TempDir>,
 }
 
-/// The fixture charts under `dir` (each subdirectory with a `Chart.yaml`), packaged.
-fn fixture_archives(dir: &Path) -> anyhow::Result<Vec<o2dms_conformance::FixtureChart>> {
+/// The fixture charts of `source`, packaged: every chart directory (each subdirectory
+/// with a `Chart.yaml`) of a directory, or the embedded charts.
+fn fixture_archives(
+    source: &FixtureSource,
+) -> anyhow::Result<Vec<o2dms_conformance::FixtureChart>> {
+    let dir = match source {
+        FixtureSource::Embedded => {
+            return Ok(Fixture::ALL.map(Fixture::embedded_chart).into());
+        }
+        FixtureSource::Dir(dir) => dir,
+    };
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -232,8 +240,8 @@ fn fixture_archives(dir: &Path) -> anyhow::Result<Vec<o2dms_conformance::Fixture
         .collect()
 }
 
-/// Prepares the store `kind` for a run with the fixture charts in `fixtures`.
-async fn run_store(kind: StoreKind, fixtures: &Path) -> anyhow::Result<RunStore> {
+/// Prepares the store `kind` for a run with the fixture charts of `fixtures`.
+async fn run_store(kind: StoreKind, fixtures: &FixtureSource) -> anyhow::Result<RunStore> {
     match kind {
         StoreKind::Local => Ok(RunStore {
             store: None,
@@ -341,7 +349,7 @@ async fn run_helm(
     // function, whatever happens.
     let store = run_store(
         args.store.unwrap_or(StoreKind::Local),
-        &settings.fixtures_dir,
+        &settings.fixture_source(),
     )
     .await?;
     eprintln!("starting the {:?} cluster ...", args.cluster);

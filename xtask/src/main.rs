@@ -1,9 +1,10 @@
-//! `cargo xtask`: the project's commands (conformance, cluster, bench).
+//! `cargo xtask`: the project's commands (conformance, out-of-tree, cluster, bench).
 
 mod bench;
 mod cluster;
 
 mod conformance;
+mod out_of_tree;
 
 use clap::{Parser, Subcommand};
 
@@ -18,6 +19,9 @@ struct Cli {
 enum Command {
     /// Run the conformance suite against an adapter and write its reports.
     Conformance(conformance::ConformanceArgs),
+    /// Package the published crates and run the suite from them in a crate outside the
+    /// workspace (fixtures embedded, no repository files).
+    OutOfTree(out_of_tree::OutOfTreeArgs),
     /// A local Kubernetes cluster: up, status, down, provision.
     Cluster(cluster::ClusterArgs),
     /// The Helm adapter side by side with the helm CLI on one cluster.
@@ -31,6 +35,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Conformance(args) => conformance::run(args),
+        Command::OutOfTree(args) => out_of_tree::run(args),
         Command::Cluster(args) => cluster::run(args),
         Command::Bench(args) => bench::run(args),
         Command::BenchMemory(args) => bench::memory::run_child(args),

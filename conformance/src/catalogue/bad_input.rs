@@ -12,7 +12,7 @@ use crate::body;
 use crate::check::{ensure, ensure_eq, ResultExt};
 use crate::context::Context;
 use crate::fixtures::Fixture;
-use crate::scenario::{Scenario, ScenarioResult};
+use crate::scenario::{Profile, Scenario, ScenarioResult};
 
 pub(super) fn scenarios() -> Vec<Scenario> {
     vec![
@@ -21,109 +21,128 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "create with an invalid name (uppercase, underscore) is InvalidArgument naming `name`; nothing is listed",
             body!(bad_name),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.name_too_long",
             "create with a 54-character name is InvalidArgument naming `name`; nothing is listed",
             body!(name_too_long),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.bad_namespace",
             "create in an invalid namespace is InvalidArgument naming `namespace`; nothing is listed anywhere",
             body!(bad_namespace),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.bad_label_key",
             "create with an invalid label key is InvalidArgument naming `labels`; get is NotFound",
             body!(bad_label_key),
         )
-        .requires(caps::LABELS),
+        .requires(caps::LABELS)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.reserved_label_key",
             "create with a label key Helm reserves (`owner`) is InvalidArgument naming `labels`; get is NotFound",
             body!(reserved_label_key),
         )
-        .requires(caps::LABELS),
+        .requires(caps::LABELS)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.bad_label_value",
             "create with an invalid label value is InvalidArgument naming `labels`; get is NotFound",
             body!(bad_label_value),
         )
-        .requires(caps::LABELS),
+        .requires(caps::LABELS)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.non_finite_value",
             "create with a NaN in values is InvalidArgument naming `values`; get is NotFound",
             body!(non_finite_value),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.values_too_deep",
             "create with values nested 70 deep is InvalidArgument naming `values`; get is NotFound",
             body!(values_too_deep),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.bad_scale_key",
             "create with scale key `a..b` is InvalidArgument naming `scale_key`; get is NotFound",
             body!(bad_scale_key),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.zero_timeout",
             "create with a zero timeout is InvalidArgument naming `timeout`; get is NotFound",
             body!(zero_timeout),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.update_bad_values",
             "update with a NaN in values is InvalidArgument naming `values`; revision and values are unchanged",
             body!(update_bad_values),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["input.invalid_field", "reads.after_refused_write"]),
         Scenario::new(
             "bad_input.revision_zero",
             "rollback to revision 0 is InvalidArgument naming `revision`; the revision is unchanged",
             body!(revision_zero),
         )
-        .requires(caps::ROLLBACK),
+        .requires(caps::ROLLBACK)
+        .covers(&["input.invalid_field", "reads.after_refused_write"]),
         Scenario::new(
             "bad_input.replicas_over_bound",
             "scale to 10001 replicas is InvalidArgument naming `replicas`; revision and values are unchanged",
             body!(replicas_over_bound),
         )
-        .requires(caps::SCALING),
+        .requires(caps::SCALING)
+        .covers(&["input.invalid_field", "reads.after_refused_write"]),
         Scenario::new(
             "bad_input.page_limit_zero",
             "list with page limit 0 (deployments and packages) is InvalidArgument naming `limit`",
             body!(page_limit_zero),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.page_limit_over_max",
             "list with a page limit above the maximum is InvalidArgument naming `limit`",
             body!(page_limit_over_max),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.bad_continue_token",
             "list with a continue token the adapter never issued is InvalidArgument naming `continue`",
             body!(bad_continue_token),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.bad_filter_namespace",
             "list with an invalid namespace filter is InvalidArgument naming `namespace`",
             body!(bad_filter_namespace),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["input.invalid_field"]),
         Scenario::new(
             "bad_input.logs_tail_zero",
             "logs with tail_lines 0 is InvalidArgument naming `tail_lines`",
             body!(logs_tail_zero),
         )
-        .requires(caps::LOGS),
+        .requires(caps::LOGS)
+        .profile(Profile::Extended)
+        .covers(&["input.invalid_field"]),
     ]
 }
 

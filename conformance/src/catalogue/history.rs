@@ -18,31 +18,43 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "after create and two updates, history is revisions 1, 2, 3 in ascending order, each with the values it was made with",
             body!(ascending),
         )
-        .requires(caps::HISTORY),
+        .requires(caps::HISTORY)
+        .covers(&["history.ascending", "update.one_revision"]),
         Scenario::new(
             "history.only_newest_is_current",
             "only the newest revision is not superseded: statuses are superseded, superseded, deployed",
             body!(only_newest),
         )
-        .requires(caps::HISTORY),
+        .requires(caps::HISTORY)
+        .covers(&["history.one_current"]),
         Scenario::new(
             "history.limit_keeps_newest",
             "a limit of 2 returns the newest two revisions (2, 3), still ascending; a limit of 1 returns revision 3",
             body!(limit),
         )
-        .requires(caps::HISTORY),
+        .requires(caps::HISTORY)
+        .covers(&["history.limit"]),
         Scenario::new(
             "history.records_rollback",
             "a rollback to 1 appears as revision 3 with revision 1's values and package; earlier revisions are superseded",
             body!(records_rollback),
         )
-        .requires(caps::ROLLBACK_HISTORY),
+        .requires(caps::ROLLBACK_HISTORY)
+        .covers(&["rollback.new_revision", "history.one_current"]),
         Scenario::new(
             "history.missing_is_not_found",
             "history of a deployment that does not exist is NotFound",
             body!(missing),
         )
-        .requires(caps::HISTORY),
+        .requires(caps::HISTORY)
+        .covers(&["trait.not_found"]),
+        Scenario::new(
+            "history.limit_past_the_end",
+            "with two revisions, a limit of 5 or 2 returns both (1, 2) and a limit of 1 returns revision 2",
+            body!(limit_past_the_end),
+        )
+        .requires(caps::HISTORY)
+        .covers(&["history.past_limit", "history.limit"]),
     ]
 }
 
@@ -154,5 +166,31 @@ async fn missing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
             ErrorKind::NotFound,
             "deployment_history of a missing deployment",
         )?;
+    Ok(())
+}
+
+async fn limit_past_the_end(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let id = cx.id("app");
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"conformance":{"v":1}}"#))
+        .await?;
+    update(
+        a,
+        cx,
+        &id,
+        vals(r#"{"conformance":{"v":2}}"#),
+        ValuesMode::Merge,
+    )
+    .await?;
+    for (limit, want) in [(5, vec![1, 2]), (2, vec![1, 2]), (1, vec![2])] {
+        let h = a
+            .deployment_history(&id, HistoryOptions::last(limit))
+            .await
+            .step(&format!("deployment_history with limit {limit}"))?;
+        ensure_eq(
+            &format!("revisions with limit {limit} of 2"),
+            &want,
+            &numbers(&h),
+        )?;
+    }
     Ok(())
 }

@@ -16,55 +16,64 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "create returns revision 1, Deployed, with the given values; get returns the same id, package, revision, status and values",
             body!(create_then_get),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["create.ready"]),
         Scenario::new(
             "lifecycle.create_existing_is_already_exists",
             "creating an existing name again is AlreadyExists and changes nothing (revision and values stay)",
             body!(create_existing),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["create.existing"]),
         Scenario::new(
             "lifecycle.get_missing_is_not_found",
             "get of a deployment that does not exist is NotFound",
             body!(get_missing),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["trait.not_found"]),
         Scenario::new(
             "lifecycle.update_missing_is_not_found",
             "update of a deployment that does not exist is NotFound, and creates nothing",
             body!(update_missing),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["update.missing", "trait.not_found"]),
         Scenario::new(
             "lifecycle.delete_missing_is_not_found",
             "delete of a deployment that does not exist is NotFound",
             body!(delete_missing),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["delete.missing", "trait.not_found"]),
         Scenario::new(
             "lifecycle.delete_removes",
             "after delete, get is NotFound, list omits the deployment, and a second delete is NotFound",
             body!(delete_removes),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["delete.removes", "delete.missing"]),
         Scenario::new(
             "lifecycle.namespace_is_part_of_the_id",
             "the same name in two namespaces is two deployments with their own values; deleting one leaves the other",
             body!(same_name_two_namespaces),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["create.namespace_in_id"]),
         Scenario::new(
             "lifecycle.labels_round_trip",
             "labels given at create are returned by get and list",
             body!(labels_round_trip),
         )
-        .requires(caps::LABELS),
+        .requires(caps::LABELS)
+        .covers(&["meta.labels"]),
         Scenario::new(
             "lifecycle.chart_with_hook_installs",
             "a package with a pre-install hook Job installs and ends Deployed at revision 1",
             body!(hook_installs),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["create.ready"]),
     ]
 }
 

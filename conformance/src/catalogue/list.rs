@@ -20,47 +20,68 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "a namespace filter lists exactly that namespace's deployments, in name order",
             body!(namespace_filter),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["list.filters", "list.order"]),
         Scenario::new(
             "list.status_filter",
             "a status filter lists exactly the deployments in those statuses (Failed vs Deployed)",
             body!(status_filter),
         )
         .requires(caps::TIMEOUTS)
-        .flags(&[Flag::Slow, Flag::Destructive]),
+        .flags(&[Flag::Slow, Flag::Destructive])
+        .covers(&["list.filters", "list.failed_and_pending"]),
         Scenario::new(
             "list.label_filter",
             "a label filter lists exactly the deployments carrying all the given labels",
             body!(label_filter),
         )
-        .requires(caps::LABELS),
+        .requires(caps::LABELS)
+        .covers(&["list.filters", "meta.labels"]),
         Scenario::new(
             "list.package_name_filter",
             "a package-name filter lists exactly the deployments of that package",
             body!(package_name_filter),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["list.filters"]),
         Scenario::new(
             "list.pagination_no_gaps_or_repeats",
             "paging with a limit smaller than the result returns every deployment exactly once, in a stable order, with no page over the limit",
             body!(pagination),
         )
         .requires(caps::LIFECYCLE)
-        .flags(&[Flag::Slow]),
+        .flags(&[Flag::Slow])
+        .covers(&["list.pages", "list.order"]),
         Scenario::new(
             "list.total_is_not_page_size",
             "`total` on a partial page counts every match (or is absent), never the page size",
             body!(total),
         )
         .requires(caps::LIFECYCLE)
-        .flags(&[Flag::Slow]),
+        .flags(&[Flag::Slow])
+        .covers(&["list.total"]),
         Scenario::new(
             "list.failed_is_listed",
             "a Failed deployment is listed without any filter, in its namespace and across all namespaces",
             body!(failed_is_listed),
         )
         .requires(caps::TIMEOUTS)
-        .flags(&[Flag::Slow, Flag::Destructive]),
+        .flags(&[Flag::Slow, Flag::Destructive])
+        .covers(&["list.failed_and_pending", "create.timeout_leaves_failed"]),
+        Scenario::new(
+            "list.order_across_namespaces",
+            "deployments created out of order in two namespaces are listed by namespace, then name: across all namespaces, in pages of one, and per namespace",
+            body!(order_across_namespaces),
+        )
+        .requires(caps::LIFECYCLE)
+        .covers(&["list.order", "list.pages"]),
+        Scenario::new(
+            "list.filters_across_namespaces",
+            "without a namespace, label, package-name and status filters (and their combinations) keep exactly the matching deployments of every namespace",
+            body!(filters_across_namespaces),
+        )
+        .requires(caps::LABELS)
+        .covers(&["list.filters"]),
     ]
 }
 
@@ -289,4 +310,144 @@ async fn failed_is_listed(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
         format!("{id} listed across all namespaces"),
         || format!("{} deployments, none of them {id}", everywhere.len()),
     )
+}
+
+/// `namespace/name` of each listed deployment in `namespaces`, in list order.
+fn ids_in(items: &[o2dms_core::Deployment], namespaces: &[&str]) -> Vec<String> {
+    items
+        .iter()
+        .filter(|d| namespaces.contains(&d.id.namespace.as_str()))
+        .map(|d| d.id.to_string())
+        .collect()
+}
+
+async fn order_across_namespaces(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let (first, second) = (cx.namespace().to_owned(), cx.other_namespace(1));
+    let web = cx.package(Fixture::Web)?;
+    // Made in an order that is neither sorted by name nor by namespace.
+    let made = [
+        (&second, "zeta"),
+        (&first, "mu"),
+        (&second, "alpha"),
+        (&first, "beta"),
+    ];
+    for (ns, name) in made {
+        cx.create(
+            a,
+            CreateDeployment::new(cx.id_in(ns, name), web.clone())
+                .values(vals(r#"{"replicaCount":1}"#)),
+        )
+        .await
+        .step(&format!("create_deployment {ns}/{name}"))?;
+    }
+    let mut want: Vec<(String, String)> = made
+        .iter()
+        .map(|(ns, n)| ((*ns).clone(), (*n).to_owned()))
+        .collect();
+    want.sort();
+    let want: Vec<String> = want
+        .iter()
+        .map(|(ns, n)| cx.id_in(ns, n).to_string())
+        .collect();
+    let namespaces = [first.as_str(), second.as_str()];
+    let all = list_all(a, DeploymentFilter::all()).await?;
+    ensure_eq(
+        "order across all namespaces",
+        &want,
+        &ids_in(&all, &namespaces),
+    )?;
+    let paged = list_all(a, DeploymentFilter::all().page(PageRequest::first(1))).await?;
+    ensure_eq(
+        "order across all namespaces, in pages of 1",
+        &want,
+        &ids_in(&paged, &namespaces),
+    )?;
+    ensure_eq(
+        "names in the first namespace",
+        &strings(&["beta", "mu"]),
+        &names_in(a, &first).await?,
+    )?;
+    ensure_eq(
+        "names in the second namespace",
+        &strings(&["alpha", "zeta"]),
+        &names_in(a, &second).await?,
+    )
+}
+
+async fn filters_across_namespaces(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let (first, second) = (cx.namespace().to_owned(), cx.other_namespace(1));
+    // A label value no other run uses, so every namespace can be searched.
+    let run = cx.namespace().to_owned();
+    for (ns, name, fixture, tier) in [
+        (&first, "a", Fixture::Web, "front"),
+        (&first, "b", Fixture::CustomKey, "back"),
+        (&second, "c", Fixture::Web, "front"),
+        (&second, "d", Fixture::Web, "back"),
+    ] {
+        let req = CreateDeployment::new(cx.id_in(ns, name), cx.package(fixture)?)
+            .values(vals(r#"{"replicaCount":1}"#))
+            .label("conformance-run", run.clone())
+            .label("tier", tier);
+        cx.create(a, req)
+            .await
+            .step(&format!("create_deployment {ns}/{name}"))?;
+    }
+    let web = cx.package(Fixture::Web)?;
+    let web_name = match web.name_version() {
+        Some((n, _)) => n.to_owned(),
+        None => a.get_package(&web).await.step("get_package")?.name,
+    };
+    let mine = || DeploymentFilter::all().label("conformance-run", run.clone());
+    let id = |ns: &str, n: &str| cx.id_in(ns, n).to_string();
+    let cases = [
+        (
+            "label conformance-run",
+            mine(),
+            vec![
+                id(&first, "a"),
+                id(&first, "b"),
+                id(&second, "c"),
+                id(&second, "d"),
+            ],
+        ),
+        (
+            "labels conformance-run and tier=front",
+            mine().label("tier", "front"),
+            vec![id(&first, "a"), id(&second, "c")],
+        ),
+        (
+            "label conformance-run and package name web",
+            mine().package_name(web_name.clone()),
+            vec![id(&first, "a"), id(&second, "c"), id(&second, "d")],
+        ),
+        (
+            "label conformance-run, tier=back and package name web",
+            mine().label("tier", "back").package_name(web_name),
+            vec![id(&second, "d")],
+        ),
+        (
+            "label conformance-run and status deployed",
+            mine().status(DeploymentStatus::Deployed),
+            vec![
+                id(&first, "a"),
+                id(&first, "b"),
+                id(&second, "c"),
+                id(&second, "d"),
+            ],
+        ),
+        (
+            "label conformance-run and status failed",
+            mine().status(DeploymentStatus::Failed),
+            vec![],
+        ),
+    ];
+    for (what, filter, want) in cases {
+        let seen: Vec<String> = list_all(a, filter)
+            .await?
+            .iter()
+            .map(|d| d.id.to_string())
+            .collect();
+        ensure_eq(&format!("deployments with {what}"), &want, &seen)?;
+    }
+    Ok(())
 }

@@ -49,6 +49,20 @@ pub(crate) mod caps {
         "deployment_lifecycle",
     ];
     pub const LOGS: &[&str] = &["deployment_lifecycle", "logs"];
+    pub const LABELS_WRITES: &[&str] = &["deployment_lifecycle", "labels", "scaling", "rollback"];
+    pub const ROLLBACK_SCALING_HISTORY: &[&str] =
+        &["deployment_lifecycle", "rollback", "scaling", "history"];
+    pub const SCALING_ROLLBACK_STATUS: &[&str] = &[
+        "deployment_lifecycle",
+        "scaling",
+        "rollback",
+        "status_detail",
+    ];
+    pub const TIMEOUTS_SCALING: &[&str] = &["deployment_lifecycle", "timeouts", "scaling"];
+    pub const TIMEOUTS_ROLLBACK: &[&str] = &["deployment_lifecycle", "timeouts", "rollback"];
+    pub const TIMEOUTS_HISTORY: &[&str] = &["deployment_lifecycle", "timeouts", "history"];
+    pub const SCALING_HISTORY: &[&str] = &["deployment_lifecycle", "scaling", "history"];
+    pub const ROLLBACK_SCALING: &[&str] = &["deployment_lifecycle", "rollback", "scaling"];
 }
 
 /// Every scenario of the catalogue, in a stable order (by group, as documented).

@@ -16,37 +16,43 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "rollback to revision 1 after an update makes revision 3 with revision 1's values and package",
             body!(creates_new_revision),
         )
-        .requires(caps::ROLLBACK),
+        .requires(caps::ROLLBACK)
+        .covers(&["rollback.new_revision"]),
         Scenario::new(
             "rollback.restores_package",
             "after an update to web 2.0.0, rollback to revision 1 runs web 0.1.0 again, as revision 3",
             body!(restores_package),
         )
-        .requires(caps::ROLLBACK),
+        .requires(caps::ROLLBACK)
+        .covers(&["rollback.new_revision"]),
         Scenario::new(
             "rollback.default_is_previous",
             "rollback without a revision returns to the previous one: after revisions 1-3 it makes revision 4 with revision 2's values",
             body!(default_is_previous),
         )
-        .requires(caps::ROLLBACK),
+        .requires(caps::ROLLBACK)
+        .covers(&["rollback.previous"]),
         Scenario::new(
             "rollback.missing_revision_is_not_found",
             "rollback to a revision that does not exist is NotFound and changes nothing",
             body!(missing_revision),
         )
-        .requires(caps::ROLLBACK),
+        .requires(caps::ROLLBACK)
+        .covers(&["rollback.missing_revision", "trait.not_found"]),
         Scenario::new(
             "rollback.to_current_makes_new_revision",
             "rollback to the current revision is allowed and still makes a new revision with the same values",
             body!(to_current),
         )
-        .requires(caps::ROLLBACK),
+        .requires(caps::ROLLBACK)
+        .covers(&["rollback.current"]),
         Scenario::new(
             "rollback.missing_deployment_is_not_found",
             "rollback of a deployment that does not exist is NotFound",
             body!(missing_deployment),
         )
-        .requires(caps::ROLLBACK),
+        .requires(caps::ROLLBACK)
+        .covers(&["trait.not_found"]),
     ]
 }
 

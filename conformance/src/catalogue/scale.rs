@@ -2,7 +2,7 @@
 
 use o2dms_core::{CreateDeployment, DeploymentStatus, DmsAdapter, ErrorKind, ScaleRequest, Value};
 
-use super::{caps, get, vals};
+use super::{caps, get, history, numbers, vals};
 use crate::body;
 use crate::check::{ensure_eq, Failure, ResultExt};
 use crate::context::Context;
@@ -16,43 +16,57 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "scale to 3 sets replicaCount to 3 and the live workload reports 3 desired and 3 ready replicas",
             body!(replicas_reach_workload),
         )
-        .requires(caps::SCALING_STATUS),
+        .requires(caps::SCALING_STATUS)
+        .covers(&["scale.key", "status.detail"]),
         Scenario::new(
             "scale.keeps_other_values",
             "scale changes only the replica key: every other value stays as it was",
             body!(keeps_other_values),
         )
-        .requires(caps::SCALING),
+        .requires(caps::SCALING)
+        .covers(&["scale.keeps_values"]),
         Scenario::new(
             "scale.to_zero",
             "scale to 0 is allowed: the deployment stays Deployed and the workload desires 0 replicas",
             body!(to_zero),
         )
-        .requires(caps::SCALING_STATUS),
+        .requires(caps::SCALING_STATUS)
+        .covers(&["scale.zero"]),
         Scenario::new(
             "scale.custom_key_per_deployment",
             "a deployment created with scale key `server.replicas` scales through that key, not replicaCount",
             body!(custom_key),
         )
-        .requires(caps::SCALING_STATUS),
+        .requires(caps::SCALING_STATUS)
+        .covers(&["scale.key"]),
         Scenario::new(
             "scale.custom_key_per_call",
             "a scale request naming the key `server.replicas` (the deployment has the default key) succeeds, sets that key, and writes no `replicaCount`",
             body!(key_per_call),
         )
-        .requires(caps::SCALING),
+        .requires(caps::SCALING)
+        .covers(&["scale.key"]),
         Scenario::new(
             "scale.ignored_key_is_an_error",
             "scaling a chart whose workload ignores the key is an error, never a success",
             body!(ignored_key),
         )
-        .requires(caps::SCALING),
+        .requires(caps::SCALING)
+        .covers(&["scale.verified"]),
         Scenario::new(
             "scale.missing_is_not_found",
             "scale of a deployment that does not exist is NotFound",
             body!(missing),
         )
-        .requires(caps::SCALING),
+        .requires(caps::SCALING)
+        .covers(&["trait.not_found"]),
+        Scenario::new(
+            "scale.one_revision_each",
+            "each scale makes exactly one new revision: scaling to 2, then 3 gives revisions 2 and 3 and a history of 1..3",
+            body!(one_revision_each),
+        )
+        .requires(caps::SCALING_HISTORY)
+        .covers(&["scale.one_revision"]),
     ]
 }
 
@@ -224,4 +238,27 @@ async fn missing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
             "scale_deployment of a missing deployment",
         )?;
     Ok(())
+}
+
+async fn one_revision_each(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let id = cx.id("app");
+    cx.deploy(a, "app", Fixture::Web, vals(r#"{"replicaCount":1}"#))
+        .await?;
+    for (replicas, revision) in [(2, 2u32), (3, 3)] {
+        let d = a
+            .scale_deployment(&id, scale_to(replicas, None, cx))
+            .await
+            .step(&format!("scale_deployment to {replicas}"))?;
+        ensure_eq(
+            &format!("revision after the scale to {replicas}"),
+            &revision,
+            &d.revision,
+        )?;
+    }
+    ensure_eq("get: revision", &3, &get(a, &id).await?.revision)?;
+    ensure_eq(
+        "history revisions",
+        &vec![1, 2, 3],
+        &numbers(&history(a, &id).await?),
+    )
 }

@@ -1,10 +1,10 @@
 //! Update: merge, replace, package change, one revision each.
 
-use o2dms_core::{DmsAdapter, UpdateDeployment, ValuesMode};
+use o2dms_core::{DmsAdapter, ErrorKind, UpdateDeployment, ValuesMode};
 
-use super::{caps, get, history, numbers, update, vals};
+use super::{caps, get, history, names_in, numbers, update, vals};
 use crate::body;
-use crate::check::{ensure_eq, ResultExt};
+use crate::check::{ensure, ensure_eq, ResultExt};
 use crate::context::Context;
 use crate::fixtures::Fixture;
 use crate::scenario::{Scenario, ScenarioResult};
@@ -16,31 +16,43 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "an update merges its values into the current ones (deeply): earlier keys stay; the result is revision 2",
             body!(merge_keeps),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["update.merge"]),
         Scenario::new(
             "update.replace_drops_earlier_values",
             "an update in replace mode leaves exactly the new values",
             body!(replace_drops),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["update.replace"]),
         Scenario::new(
             "update.null_removes_a_key",
             "a null in merged values removes that key and keeps the others",
             body!(null_removes),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["update.merge"]),
         Scenario::new(
             "update.package_version_change",
             "an update to another version of the package (web 0.1.0 -> 2.0.0) runs the new package and keeps the values",
             body!(package_change),
         )
-        .requires(caps::LIFECYCLE),
+        .requires(caps::LIFECYCLE)
+        .covers(&["update.package"]),
         Scenario::new(
             "update.one_revision_each",
             "each update makes exactly one new revision: three updates give revisions 2, 3, 4 and a history of 1..4",
             body!(one_revision_each),
         )
-        .requires(caps::HISTORY),
+        .requires(caps::HISTORY)
+        .covers(&["update.one_revision"]),
+        Scenario::new(
+            "update.missing_creates_nothing",
+            "an update (with a package and values) of a deployment that does not exist is NotFound and creates nothing: get is NotFound and list omits it",
+            body!(missing_creates_nothing),
+        )
+        .requires(caps::LIFECYCLE)
+        .covers(&["update.missing", "trait.not_found"]),
     ]
 }
 
@@ -149,5 +161,29 @@ async fn one_revision_each(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
         "history revisions",
         &vec![1, 2, 3, 4],
         &numbers(&history(a, &id).await?),
+    )
+}
+
+async fn missing_creates_nothing(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
+    let id = cx.id("missing");
+    // Tracked in case the adapter wrongly creates it.
+    cx.track_deployment(&id);
+    let req = UpdateDeployment::new()
+        .package(cx.package(Fixture::Web)?)
+        .values(vals(r#"{"replicaCount":1}"#))
+        .timeout(cx.operation_timeout());
+    a.update_deployment(&id, req).await.expect_kind(
+        ErrorKind::NotFound,
+        "update_deployment of a missing deployment",
+    )?;
+    a.get_deployment(&id).await.expect_kind(
+        ErrorKind::NotFound,
+        "get_deployment after the refused update",
+    )?;
+    let names = names_in(a, cx.namespace()).await?;
+    ensure(
+        !names.iter().any(|n| n == "missing"),
+        "list to omit the deployment the refused update named",
+        || format!("listed {names:?}"),
     )
 }

@@ -183,7 +183,11 @@ impl<B: Bug> DmsAdapter for Broken<B> {
     async fn create_deployment(&self, r: CreateDeployment) -> Result<Deployment> {
         self.bug.create_deployment(&self.mock, r).await
     }
-    async fn update_deployment(&self, id: &DeploymentId, r: UpdateDeployment) -> Result<Deployment> {
+    async fn update_deployment(
+        &self,
+        id: &DeploymentId,
+        r: UpdateDeployment,
+    ) -> Result<Deployment> {
         self.bug.update_deployment(&self.mock, id, r).await
     }
     async fn delete_deployment(&self, id: &DeploymentId) -> Result<()> {
@@ -202,7 +206,11 @@ impl<B: Bug> DmsAdapter for Broken<B> {
     async fn deployment_status(&self, id: &DeploymentId) -> Result<StatusDetail> {
         self.bug.deployment_status(&self.mock, id).await
     }
-    async fn deployment_history(&self, id: &DeploymentId, o: HistoryOptions) -> Result<Vec<Revision>> {
+    async fn deployment_history(
+        &self,
+        id: &DeploymentId,
+        o: HistoryOptions,
+    ) -> Result<Vec<Revision>> {
         self.bug.deployment_history(&self.mock, id, o).await
     }
     async fn deployment_logs(&self, id: &DeploymentId, o: &LogOptions) -> Result<Logs> {

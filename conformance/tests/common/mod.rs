@@ -4,12 +4,13 @@
 
 pub mod broken;
 
-use o2dms_conformance::{default_fixtures_dir, Settings};
+use o2dms_conformance::Settings;
 use o2dms_mock::MockAdapter;
 
-/// A mock with the fixture packages loaded and marked.
+/// A mock with the fixture packages loaded and marked, from the fixture charts
+/// [`settings()`] uses (the embedded ones unless `O2DMS_FIXTURES` is set).
 pub fn mock() -> MockAdapter {
-    o2dms_conformance::mock::fixture_mock(&default_fixtures_dir()).unwrap()
+    o2dms_conformance::mock::fixture_mock(settings().fixture_source()).unwrap()
 }
 
 /// Fast settings for the in-memory mock, no progress bar.

@@ -11,7 +11,7 @@ use kube::api::{Api, ListParams};
 use o2dms_cluster::{tools, HelmMajor, LocalCluster, LocalClusterOptions};
 
 fn chart_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/charts/web")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/fixtures/charts/web")
 }
 
 /// Runs helm with argv (never a shell), bounded by helm's own `--timeout` plus a margin.

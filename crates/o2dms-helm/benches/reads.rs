@@ -44,7 +44,7 @@ fn main() {
         .expect("local cluster");
     let kc = cluster.kubeconfig_path().to_path_buf();
     let home = tempfile::tempdir().expect("helm home");
-    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/charts/web");
+    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/fixtures/charts/web");
     let chart = chart.to_str().expect("utf-8");
     helm(
         &bin,

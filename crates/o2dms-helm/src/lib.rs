@@ -41,3 +41,4 @@ pub use action::recover::Recovery;
 pub use config::{ApplyMethod, HelmConfig, HelmConfigBuilder, WaitStrategy};
 pub use connect::HelmAdapter;
 pub use helm::{HelmMajor, HelmVersion};
+pub use namespaces::CREATED_BY as CREATED_NAMESPACE_LABEL;

@@ -4,6 +4,7 @@
 //! (`deleteCreatedNamespaces`). Namespaces the adapter did not create are never touched.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, ObjectMeta, PostParams};
@@ -13,20 +14,51 @@ use o2dms_core::{Error, Resource, Result};
 use crate::action::Context;
 use crate::kube_error::kube_error;
 
-/// The label on a namespace the adapter created.
-const CREATED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "o2dms");
+/// The label (key, value) on a namespace the adapter created (`createNamespace`).
+pub const CREATED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "o2dms");
+
+/// How long a create waits for a namespace the adapter created, and is deleting after
+/// the namespace's last deployment went, to be gone before making it again.
+const TERMINATING_WAIT: Duration = Duration::from_secs(120);
+
+/// Whether the adapter created `ns` (it carries [`CREATED_BY`]).
+fn created_by_adapter(ns: &Namespace) -> bool {
+    ns.metadata
+        .labels
+        .as_ref()
+        .is_some_and(|l| l.get(CREATED_BY.0).map(String::as_str) == Some(CREATED_BY.1))
+}
 
 /// Makes sure `namespace` exists before an install: NotFound naming it, unless the
-/// settings let the adapter create it (labelled as the adapter's).
+/// settings let the adapter create it (labelled as the adapter's). A namespace being
+/// deleted cannot take new objects: one the adapter created (and is removing after its
+/// last deployment, `deleteCreatedNamespaces`) is waited for and made again; another is
+/// Unavailable, saying so.
 pub(crate) async fn ensure(cx: &Context, namespace: &str) -> Result<()> {
     let api: Api<Namespace> = Api::all(cx.client.clone());
-    let exists = cx
-        .storage
-        .bounded(async { api.get_opt(namespace).await.map_err(kube_error) })
-        .await?
-        .is_some();
-    if exists {
-        return Ok(());
+    let waiting_since = Instant::now();
+    loop {
+        let found = cx
+            .storage
+            .bounded(async { api.get_opt(namespace).await.map_err(kube_error) })
+            .await?;
+        match found {
+            None => break,
+            Some(ns) if ns.metadata.deletion_timestamp.is_none() => return Ok(()),
+            Some(ns) => {
+                if !(cx.config.create_namespace && created_by_adapter(&ns)) {
+                    return Err(Error::unavailable(format!(
+                        "namespace {namespace} is being deleted; create the deployment again once it is gone"
+                    )));
+                }
+                if waiting_since.elapsed() > TERMINATING_WAIT {
+                    return Err(Error::unavailable(format!(
+                        "namespace {namespace} is still being deleted after {TERMINATING_WAIT:?}"
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
     }
     if !cx.config.create_namespace {
         return Err(Error::not_found(Resource::Namespace, namespace));
@@ -70,8 +102,7 @@ pub(crate) async fn remove_if_created(cx: &Context, namespace: &str) {
             .storage
             .bounded(async { api.get_opt(namespace).await.map_err(kube_error) })
             .await?
-            .and_then(|ns| ns.metadata.labels)
-            .is_some_and(|l| l.get(CREATED_BY.0).map(String::as_str) == Some(CREATED_BY.1));
+            .is_some_and(|ns| created_by_adapter(&ns));
         if !created_here {
             return Ok(false);
         }

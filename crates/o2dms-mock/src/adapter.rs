@@ -343,31 +343,58 @@ impl DmsAdapter for MockAdapter {
         let scale_key = request
             .scale_key
             .unwrap_or_else(|| self.shared.config.default_scale_key.clone());
+        let (id, mut rev) = {
+            let mut st = self.shared.write();
+            let pkg = st.package(&request.package)?.clone();
+            if st.deployments.contains_key(&request.id) {
+                return Err(Error::already_exists(Resource::Deployment, &request.id));
+            }
+            let mut rev = self.new_rev(1, &pkg, request.values);
+            let created_at = rev.updated_at;
+            rev.description = request
+                .description
+                .unwrap_or_else(|| "Install complete".into());
+            if workload::observe(&st, &rev, &scale_key).healthy {
+                let err = self.settle(
+                    &st,
+                    &request.id,
+                    &scale_key,
+                    &mut rev,
+                    Wait::Install,
+                    timeout,
+                );
+                let mut rec = Record::new(request.id, request.labels, scale_key, rev);
+                rec.view.created_at = created_at;
+                let view = rec.view.clone();
+                st.insert_deployment(rec);
+                return match err {
+                    Some(e) => Err(e),
+                    None => Ok(view),
+                };
+            }
+            // A workload that never becomes ready: the install waits, as Helm's does, with
+            // the deployment visible as Deploying (`pending-install`) meanwhile.
+            let mut pending = rev.clone();
+            pending.status = DeploymentStatus::Deploying;
+            pending.description = "Install in progress".into();
+            let id = request.id.clone();
+            let mut rec = Record::new(request.id, request.labels, scale_key.clone(), pending);
+            rec.view.created_at = created_at;
+            st.insert_deployment(rec);
+            (id, rev)
+        };
+        YieldOnce(false).await;
         let mut st = self.shared.write();
-        let pkg = st.package(&request.package)?.clone();
-        if st.deployments.contains_key(&request.id) {
-            return Err(Error::already_exists(Resource::Deployment, &request.id));
+        let err = self.settle(&st, &id, &scale_key, &mut rev, Wait::Install, timeout);
+        if let Ok(rec) = st.deployment_mut(&id) {
+            if rec.revisions.len() == 1 && rec.current().status == DeploymentStatus::Deploying {
+                *rec.current_mut() = rev;
+                rec.refresh();
+            }
         }
-        let mut rev = self.new_rev(1, &pkg, request.values);
-        let created_at = rev.updated_at;
-        rev.description = request
-            .description
-            .unwrap_or_else(|| "Install complete".into());
-        let err = self.settle(
-            &st,
-            &request.id,
-            &scale_key,
-            &mut rev,
-            Wait::Install,
-            timeout,
-        );
-        let mut rec = Record::new(request.id, request.labels, scale_key, rev);
-        rec.view.created_at = created_at;
-        let view = rec.view.clone();
-        st.insert_deployment(rec);
         match err {
             Some(e) => Err(e),
-            None => Ok(view),
+            None => Ok(st.deployment(&id)?.view.clone()),
         }
     }
 
@@ -497,7 +524,28 @@ impl DmsAdapter for MockAdapter {
         self.enter(Operation::DeploymentLogs).await?;
         options.validate()?;
         let st = self.shared.read();
-        workload::logs(&st, st.deployment(id)?, options)
+        workload::logs(&st, st.deployment(id)?, options, self.shared.clock.now())
+    }
+}
+
+/// Returns Pending once, then Ready: lets the caller's other futures (a poller joined with
+/// the write) and other tasks run while an install waits.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
     }
 }
 

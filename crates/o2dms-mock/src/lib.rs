@@ -22,7 +22,8 @@
 //! - Each deployment runs one simulated `Deployment` workload with pods `<name>-0..N-1`,
 //!   each with one container `app`. N is the integer at the scale key in the package's
 //!   default values merged with the user's values (1 if there is none). Log lines are
-//!   deterministic (4 per pod); `LogOptions::since` is ignored.
+//!   deterministic (4 per pod), written when the current revision rolled out (`LogOptions::since`
+//!   keeps them only while they are that recent).
 //! - A write whose package is marked never-ready waits its whole timeout (request's, else
 //!   the builder's default, 5 minutes) on the clock, writes the revision as `Failed`, and
 //!   returns [`Error::Timeout`](o2dms_core::Error::Timeout). A scale on a package marked

@@ -112,23 +112,47 @@ pub(crate) struct StoredPackage {
 ///
 /// Versions of the simple SemVer shape `MAJOR.MINOR.PATCH[-PRE][+BUILD]` (numeric
 /// parts) sort numerically, a pre-release before its release, pre-releases compared
-/// as text; every other version sorts after those, as text.
+/// by SemVer's rules (dot-separated identifiers, numeric ones numerically and before
+/// alphanumeric ones: `rc.2` < `rc.10` < `rc.a`); every other version sorts after
+/// those, as text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct PackageKey {
     name: String,
     class: u8,
     nums: [u64; 3],
     release: u8,
-    pre: String,
+    pre: Vec<PreId>,
     raw: String,
+}
+
+/// One dot-separated identifier of a SemVer pre-release: numeric identifiers sort
+/// numerically and before alphanumeric ones (the variant order), which sort as text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum PreId {
+    Num(u64),
+    Text(String),
+}
+
+fn pre_ids(pre: &str) -> Vec<PreId> {
+    pre.split('.')
+        .map(|p| match p.parse::<u64>() {
+            Ok(n) if p.bytes().all(|c| c.is_ascii_digit()) => PreId::Num(n),
+            _ => PreId::Text(p.to_owned()),
+        })
+        .collect()
 }
 
 impl PackageKey {
     pub fn new(name: &str, version: &str) -> Self {
         let semver = parse_semver(version);
         let (class, nums, release, pre) = match semver {
-            Some((nums, pre)) => (0, nums, u8::from(pre.is_none()), pre.unwrap_or_default()),
-            None => (1, [0; 3], 0, String::new()),
+            Some((nums, pre)) => (
+                0,
+                nums,
+                u8::from(pre.is_none()),
+                pre.as_deref().map(pre_ids).unwrap_or_default(),
+            ),
+            None => (1, [0; 3], 0, Vec::new()),
         };
         PackageKey {
             name: name.to_owned(),
@@ -147,7 +171,7 @@ impl PackageKey {
             class: 0,
             nums: [0; 3],
             release: 0,
-            pre: String::new(),
+            pre: Vec::new(),
             raw: String::new(),
         }
     }
@@ -361,6 +385,28 @@ mod tests {
             ["0.9.9", "1.2.0-rc.1", "1.2.0", "1.10.0", "1.2", "latest"]
         );
         assert!(PackageKey::first_of("a") <= PackageKey::new("a", "0.0.0-a"));
+        let mut v: Vec<PackageKey> = [
+            "1.0.0-rc.10",
+            "1.0.0",
+            "1.0.0-rc.2",
+            "1.0.0-rc",
+            "1.0.0-rc.a",
+        ]
+        .iter()
+        .map(|v| PackageKey::new("a", v))
+        .collect();
+        v.sort();
+        let order: Vec<&str> = v.iter().map(PackageKey::version).collect();
+        assert_eq!(
+            order,
+            [
+                "1.0.0-rc",
+                "1.0.0-rc.2",
+                "1.0.0-rc.10",
+                "1.0.0-rc.a",
+                "1.0.0"
+            ]
+        );
     }
 
     #[test]

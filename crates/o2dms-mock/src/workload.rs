@@ -6,7 +6,7 @@
 use o2dms_core::validate::MAX_REPLICAS;
 use o2dms_core::{
     Condition, ConditionStatus, DeploymentStatus, Error, LogLine, LogOptions, Logs, ReplicaCounts,
-    Resource, StatusDetail, Value, WorkloadStatus,
+    Resource, StatusDetail, Timestamp, Value, WorkloadStatus,
 };
 
 use crate::state::{Record, Rev, State};
@@ -130,9 +130,15 @@ pub(crate) fn status_detail(st: &State, rec: &Record) -> StatusDetail {
     }
 }
 
-/// Log lines of every pod of a deployment, honouring `options` (`since` is ignored:
-/// the simulated lines carry no time). Pods that never became ready have no lines.
-pub(crate) fn logs(st: &State, rec: &Record, options: &LogOptions) -> Result<Logs, Error> {
+/// Log lines of every pod of a deployment, honouring `options`. The simulated lines are
+/// written when the current revision rolled out, so `since` shorter than the time since
+/// then (on the mock's clock, `now`) keeps none. Pods that never became ready have no lines.
+pub(crate) fn logs(
+    st: &State,
+    rec: &Record,
+    options: &LogOptions,
+    now: Timestamp,
+) -> Result<Logs, Error> {
     if let Some(c) = &options.container {
         if c != CONTAINER {
             return Err(Error::not_found(
@@ -144,7 +150,10 @@ pub(crate) fn logs(st: &State, rec: &Record, options: &LogOptions) -> Result<Log
     let cur = rec.current();
     let o = observe(st, cur, &rec.scale_key);
     let mut out = Logs::default();
-    if !o.healthy {
+    let too_old = options
+        .since
+        .is_some_and(|since| cur.updated_at.saturating_add(since) < now);
+    if !o.healthy || too_old {
         return Ok(out);
     }
     let mut pods: Vec<String> = (0..o.desired)

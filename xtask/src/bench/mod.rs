@@ -328,9 +328,8 @@ impl<'a> Bench<'a> {
         ns: &'a Namespaces,
     ) -> anyhow::Result<Bench<'a>> {
         ns.create(client).await?;
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/charts/web");
-        let chart = o2dms_conformance::package_chart_dir(&dir)
-            .with_context(|| format!("packaging {}", dir.display()))?;
+        // The conformance suite's `web` chart, as embedded in o2dms-conformance.
+        let chart = o2dms_conformance::Fixture::Web.embedded_chart();
         let chart_path = cli.scratch().join("web.tgz");
         std::fs::write(&chart_path, &chart.archive)
             .with_context(|| format!("writing {}", chart_path.display()))?;

@@ -39,10 +39,17 @@ pub struct Env {
     _work: tempfile::TempDir,
 }
 
+/// The chart directory `name`: one of the conformance suite's charts
+/// (`conformance/fixtures/charts`, embedded in o2dms-conformance) or one used only by
+/// these tests (`fixtures/charts`).
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/charts")
-        .join(name)
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let suite = root.join("conformance/fixtures/charts").join(name);
+    if suite.is_dir() {
+        suite
+    } else {
+        root.join("fixtures/charts").join(name)
+    }
 }
 
 impl Env {
