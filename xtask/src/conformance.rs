@@ -10,6 +10,7 @@ use o2dms_conformance::{
     catalogue, catalogue_markdown, package_chart_dir, ClusterInfo, Fixture, FixtureSource,
     Settings, Suite,
 };
+use o2dms_conformance_cli::{write_reports, KubeNamespaces, ReportTarget};
 use o2dms_core::PackageUpload;
 use o2dms_store::{
     HttpRepoOptions, HttpRepoStore, LocalDirStore, MultiStore, OciOptions, OciStore, PackageStore,
@@ -48,23 +49,6 @@ pub enum StoreKind {
     Oci,
 }
 
-/// A report to write: `json=PATH` or `junit=PATH`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReportTarget {
-    /// The JSON report.
-    Json(PathBuf),
-    /// The JUnit XML report.
-    Junit(PathBuf),
-}
-
-fn parse_report(s: &str) -> Result<ReportTarget, String> {
-    match s.split_once('=') {
-        Some(("json", p)) if !p.is_empty() => Ok(ReportTarget::Json(p.into())),
-        Some(("junit", p)) if !p.is_empty() => Ok(ReportTarget::Junit(p.into())),
-        _ => Err(format!("expected json=PATH or junit=PATH, got `{s}`")),
-    }
-}
-
 /// Options of `cargo xtask conformance`.
 #[derive(Debug, Args)]
 pub struct ConformanceArgs {
@@ -83,8 +67,9 @@ pub struct ConformanceArgs {
     /// The Helm adapter's package store. Default: local.
     #[arg(long, value_enum)]
     pub store: Option<StoreKind>,
-    /// Write a report: `json=PATH` or `junit=PATH` (repeatable).
-    #[arg(long = "report", value_parser = parse_report)]
+    /// Write a report: `json=PATH`, `junit=PATH` or `yaml=PATH` (the conformance report
+    /// to publish) (repeatable).
+    #[arg(long = "report")]
     pub reports: Vec<ReportTarget>,
     /// Run only scenarios matching this glob (repeatable), e.g. `rollback.*`.
     #[arg(long)]
@@ -167,21 +152,30 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
             let mock = o2dms_conformance::mock::fixture_mock(settings.fixture_source())
                 .map_err(|e| anyhow::anyhow!("preparing the mock: {e}"))?;
             let adapter = Arc::new(o2dms_layers::Events::new(mock));
-            runtime.block_on(Suite::new(settings).events(adapter.clone()).run(&*adapter))
+            runtime.block_on(async {
+                Suite::new(settings)
+                    .events(adapter.clone())
+                    .interrupt_on(ctrl_c())
+                    .run(&*adapter)
+                    .await
+            })
         }
         AdapterKind::Helm => runtime.block_on(run_helm(&args, settings))?,
     };
 
     print!("{}", report.summary());
-    for target in &args.reports {
-        match target {
-            ReportTarget::Json(p) => report
-                .write_json(p)
-                .with_context(|| format!("writing {}", p.display()))?,
-            ReportTarget::Junit(p) => report
-                .write_junit(p)
-                .with_context(|| format!("writing {}", p.display()))?,
-        }
+    let reproduce = o2dms_conformance::command_line(
+        ["cargo".to_owned(), "xtask".to_owned()]
+            .into_iter()
+            .chain(std::env::args().skip(1)),
+    );
+    write_reports(&report, &args.reports, &reproduce)?;
+    if report
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("the run was interrupted"))
+    {
+        bail!("interrupted: what the run created was removed");
     }
     if !report.passed() {
         bail!(
@@ -190,7 +184,29 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
             report.failed_ids().join(", ")
         );
     }
+    if let Some(core) = report.profile(o2dms_conformance::Profile::Core) {
+        if core.verdict == o2dms_conformance::Verdict::Failure {
+            bail!("not conformant for the core profile: {}", core.reason);
+        }
+    }
     Ok(())
+}
+
+/// Completes on Ctrl-C (the handler is installed at once, so an early Ctrl-C is caught
+/// too); never when no handler can be installed.
+fn ctrl_c() -> impl std::future::Future<Output = ()> + Send + 'static {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: stopping scenarios and removing what they created ...");
+            let _ = tx.send(());
+        }
+    });
+    async move {
+        if rx.await.is_err() {
+            futures::future::pending::<()>().await;
+        }
+    }
 }
 
 /// Which helm binary `--helm` names: `3`, `4` (the default) or a path. Versions are
@@ -379,6 +395,8 @@ async fn run_helm(
         let adapter = Arc::new(o2dms_layers::Events::new(adapter));
         Ok(Suite::new(settings)
             .events(adapter.clone())
+            .namespace_cleanup(Arc::new(KubeNamespaces::new(cluster.client())))
+            .interrupt_on(ctrl_c())
             .run(&*adapter)
             .await)
     }
@@ -393,20 +411,6 @@ async fn run_helm(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn report_targets_parse() {
-        assert_eq!(
-            parse_report("json=out.json"),
-            Ok(ReportTarget::Json("out.json".into()))
-        );
-        assert_eq!(
-            parse_report("junit=a/b.xml"),
-            Ok(ReportTarget::Junit("a/b.xml".into()))
-        );
-        assert!(parse_report("xml=x").is_err());
-        assert!(parse_report("json=").is_err());
-    }
 
     #[test]
     fn store_flag_parses() {
