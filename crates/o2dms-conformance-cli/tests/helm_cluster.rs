@@ -89,12 +89,25 @@ async fn runs_leave_nothing_with_their_prefix() {
     let client = cluster.client();
 
     // 1. A run that creates deployments in several namespaces, one of them left Failed by
-    //    a timed-out create, and uploads packages.
+    //    a timed-out create, and uploads packages (into a package directory that outlives
+    //    the run, given through the spec's configuration file).
     let dir = tempfile::tempdir().unwrap();
     let yaml = dir.path().join("report.yaml");
+    let packages = dir.path().join("packages");
+    let config = dir.path().join("dms.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "plugins:\n  dms:\n    - name: helm\n      type: helm\n      config:\n        packageDir: {}\n",
+            packages.display()
+        ),
+    )
+    .unwrap();
     let prefix = "o2c-clitest-";
     let mut child = Guard(
         conformance(&kubeconfig, &helm, prefix)
+            .arg("--config")
+            .arg(&config)
             .args([
                 "--only",
                 "lifecycle.namespace_is_part_of_the_id",
@@ -122,6 +135,21 @@ async fn runs_leave_nothing_with_their_prefix() {
     let passed: u32 = published.profiles.iter().map(|p| p.summary.passed).sum();
     assert_eq!(passed, 4, "{out}");
     assert_eq!(leftovers(&client, prefix).await, Vec::<String>::new());
+    // The packages the run uploaded (fixtures and its own) are gone from the store.
+    let store = o2dms_helm::HelmAdapter::connect(
+        o2dms_helm::HelmConfig::builder()
+            .kubeconfig(&kubeconfig)
+            .helm_binary(&helm)
+            .package_dir(&packages)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let left = o2dms_core::DmsAdapter::list_packages(&store, &o2dms_core::PackageFilter::all())
+        .await
+        .unwrap();
+    assert!(left.items.is_empty(), "packages left: {:?}", left.items);
 
     // 2. Ctrl-C in the middle of a run: it stops, removes what it made, and says so.
     let prefix = "o2c-clistop-";
