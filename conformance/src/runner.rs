@@ -183,6 +183,11 @@ impl Suite {
             }
         }
 
+        // Longest first: the slow scenarios (most of their time is waiting for a timeout)
+        // start before the rest, so none of them is left to run alone at the end. The
+        // report keeps catalogue order.
+        to_run.sort_by_key(|(_, s)| !s.has_flag(Flag::Slow));
+
         let fixtures = if to_run.is_empty() {
             Arc::new(Fixtures::default())
         } else {

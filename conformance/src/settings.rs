@@ -41,7 +41,7 @@ pub struct Settings {
     /// adapter's default. Default `None`.
     pub operation_timeout: Option<Duration>,
     /// Timeout passed when creating the `never-ready` fixture, which must end in Timeout
-    /// and a Failed deployment. Default 20 s.
+    /// and a Failed deployment. Default 10 s: long enough for a real install to apply, short because 16 scenarios wait for it on purpose.
     pub never_ready_timeout: Duration,
     /// How long to wait for operation events to arrive. Default 5 s.
     pub event_wait: Duration,
@@ -79,7 +79,7 @@ impl Default for Settings {
             slow_scenario_timeout: Duration::from_secs(600),
             cleanup_timeout: Duration::from_secs(120),
             operation_timeout: None,
-            never_ready_timeout: Duration::from_secs(20),
+            never_ready_timeout: Duration::from_secs(10),
             event_wait: Duration::from_secs(5),
             repeat: 3,
             pagination_items: 7,
