@@ -378,9 +378,16 @@ async fn run_helm(
         kubernetes_version: Some(cluster.server_version().git_version.clone()),
     };
     let run = async {
+        // Packages the suite uploads live as long as this run (the suite deletes them
+        // anyway), never in the user's data directory.
+        let data = tempfile::Builder::new()
+            .prefix("o2dms-conformance-data-")
+            .tempdir()
+            .context("creating the adapter's data directory")?;
         let config = o2dms_helm::HelmConfig::builder()
             .kubeconfig(cluster.kubeconfig_path())
             .helm_binary(helm)
+            .data_dir(data.path())
             // Each scenario deploys into namespaces of its own: the adapter makes them, and
             // removes them with their last deployment, so a run leaves none behind.
             .create_namespace(true)

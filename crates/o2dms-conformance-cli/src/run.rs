@@ -224,6 +224,19 @@ async fn run_helm(
     // removes them with their last deployment; what is left is removed at the end.
     config.create_namespace = true;
     config.delete_created_namespaces = true;
+    // The packages the suite uploads (and deletes) live as long as this run, unless the
+    // configuration file names a data or package directory.
+    let _data = match (&config.data_dir, &config.package_dir) {
+        (None, None) => {
+            let d = tempfile::Builder::new()
+                .prefix("o2dms-conformance-data-")
+                .tempdir()
+                .context("creating the adapter's data directory")?;
+            config.data_dir = Some(d.path().to_path_buf());
+            Some(d)
+        }
+        _ => None,
+    };
     let adapter = o2dms_helm::HelmAdapter::connect(config.clone())
         .await
         .map_err(|e| anyhow::anyhow!("connecting the helm adapter: {e}"))?;

@@ -98,6 +98,22 @@ pub enum Error {
         /// The state it left behind (for example "deployment is Failed").
         state: String,
     },
+    /// The backend refused the operation to the adapter's identity: the credentials it
+    /// runs with lack a right (Kubernetes RBAC answering 403 Forbidden). Nothing was
+    /// changed by the refused request; retrying will not help until the rights change, so
+    /// say which right is missing to whoever grants them.
+    #[error("permission denied: cannot {action}: {message}")]
+    PermissionDenied {
+        /// What was refused, as the backend names it: the verb and the resource, and where,
+        /// e.g. `create secrets in namespace ran` or `list namespaces at the cluster scope`
+        /// (for Kubernetes: the verb, the resource with its API group when not the core
+        /// group, then the namespace). When the backend does not say, the adapter's own
+        /// operation and target, e.g. `create_deployment ran/du-1`.
+        action: String,
+        /// The backend's message as it was given (for Kubernetes, it names the identity:
+        /// `User "system:serviceaccount:o2dms:dms" cannot ...`).
+        message: String,
+    },
     /// The backend cannot be reached.
     #[error("backend unavailable: {message}")]
     Unavailable {
@@ -178,6 +194,13 @@ impl PartialEq for Error {
                     state: s2,
                 },
             ) => operation == o2 && limit == l2 && state == s2,
+            (
+                PermissionDenied { action, message },
+                PermissionDenied {
+                    action: a2,
+                    message: m2,
+                },
+            ) => action == a2 && message == m2,
             (Unavailable { message }, Unavailable { message: m2 })
             | (Backend { message, .. }, Backend { message: m2, .. }) => message == m2,
             _ => false,
@@ -204,6 +227,8 @@ pub enum ErrorKind {
     Unsupported,
     /// See [`Error::Timeout`].
     Timeout,
+    /// See [`Error::PermissionDenied`].
+    PermissionDenied,
     /// See [`Error::Unavailable`].
     Unavailable,
     /// See [`Error::Backend`].
@@ -219,6 +244,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::InvalidArgument => "InvalidArgument",
             ErrorKind::Unsupported => "Unsupported",
             ErrorKind::Timeout => "Timeout",
+            ErrorKind::PermissionDenied => "PermissionDenied",
             ErrorKind::Unavailable => "Unavailable",
             ErrorKind::Backend => "Backend",
         })
@@ -235,6 +261,7 @@ impl Error {
             Error::InvalidArgument { .. } => ErrorKind::InvalidArgument,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::PermissionDenied { .. } => ErrorKind::PermissionDenied,
             Error::Unavailable { .. } => ErrorKind::Unavailable,
             Error::Backend { .. } => ErrorKind::Backend,
         }
@@ -291,6 +318,25 @@ impl Error {
             operation: operation.into(),
             limit,
             state: state.into(),
+        }
+    }
+
+    /// An [`Error::PermissionDenied`]: the backend refused `action` (the verb and resource
+    /// as the backend names them, e.g. `create secrets in namespace ran`) with `message`.
+    ///
+    /// ```
+    /// use o2dms_core::{Error, ErrorKind};
+    /// let e = Error::permission_denied(
+    ///     "create secrets in namespace ran",
+    ///     r#"secrets is forbidden: User "system:serviceaccount:o2dms:dms" cannot create resource "secrets" in API group "" in the namespace "ran""#,
+    /// );
+    /// assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+    /// assert!(e.to_string().starts_with("permission denied: cannot create secrets in namespace ran: "));
+    /// ```
+    pub fn permission_denied(action: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::PermissionDenied {
+            action: action.into(),
+            message: message.into(),
         }
     }
 
@@ -369,5 +415,33 @@ mod tests {
             Error::timeout("create_deployment", Duration::from_secs(2), "failed")
         );
         assert_eq!(Error::unavailable("down").kind(), ErrorKind::Unavailable);
+    }
+
+    #[test]
+    fn permission_denied_names_the_refused_action() {
+        let e = Error::permission_denied("list secrets in namespace ran", "secrets is forbidden");
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+        assert_eq!(ErrorKind::PermissionDenied.to_string(), "PermissionDenied");
+        assert_eq!(
+            e.to_string(),
+            "permission denied: cannot list secrets in namespace ran: secrets is forbidden"
+        );
+        assert_eq!(
+            e,
+            Error::permission_denied("list secrets in namespace ran", "secrets is forbidden")
+        );
+        assert_ne!(
+            e,
+            Error::permission_denied("get secrets in namespace ran", "secrets is forbidden")
+        );
+        assert_ne!(
+            e,
+            Error::permission_denied("list secrets in namespace ran", "other message")
+        );
+        assert_ne!(e, Error::backend("secrets is forbidden"));
+        assert_eq!(
+            serde_json::to_string(&ErrorKind::PermissionDenied).unwrap(),
+            "\"permission_denied\""
+        );
     }
 }

@@ -4,7 +4,8 @@
 //! ## Packages
 //!
 //! Packages live in an `o2dms-store` [`PackageStore`]: by default a [`LocalDirStore`]
-//! (`package_dir`, or `<work_dir>/packages`; ids `name@version`, the upload target),
+//! (`package_dir`, or `<data_dir>/packages`, which survives a restart; ids
+//! `name@version`, the upload target),
 //! plus a read-only [`HttpRepoStore`] for `chart_repository` (ids `repo:name@version`),
 //! combined in a [`MultiStore`]; or any store given to
 //! [`HelmAdapter::connect_with_store`] (an [`OciStore`](o2dms_store::OciStore), ids
@@ -12,7 +13,8 @@
 //! [`install_source`](PackageStore::install_source) says: a verified archive on disk, or
 //! `oci://host/repo/name --version V [--plain-http]`. When an update or scale needs the
 //! current revision's chart and no store has it (a CLI release, or a package deleted with
-//! force), the chart is rebuilt from the release record.
+//! force), the chart is rebuilt from the release record only when `rebuild_from_release`
+//! is set (and then validated like an upload); otherwise the call must name a package.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -51,7 +53,8 @@ pub struct HelmAdapter {
 impl HelmAdapter {
     /// Connects with `config`: builds the Kubernetes client from the kubeconfig (or
     /// infers it), prepares the adapter's own directories and the default package store
-    /// (see the module docs), and detects the helm version.
+    /// (see the module docs; its directory, under `data_dir` unless `package_dir` is set,
+    /// is created 0700 and kept across restarts), and detects the helm version.
     pub async fn connect(config: HelmConfig) -> Result<HelmAdapter> {
         config.validate()?;
         let (client, server) = client_for(&config).await?;
@@ -235,15 +238,18 @@ async fn client_for(config: &HelmConfig) -> Result<(Client, String)> {
     Ok((client, server))
 }
 
-/// The default store (see the module docs): the local directory store, plus the chart
-/// repository when configured.
+/// The default store (see the module docs): the local directory store (in
+/// `package_dir`, or `<data_dir>/packages` with the data directory made 0700), plus the
+/// chart repository when configured (its download cache is scratch, in `work_dir`).
 fn default_store(config: &HelmConfig, work_dir: &Path) -> Result<Arc<dyn PackageStore>> {
-    let local: Arc<dyn PackageStore> = Arc::new(LocalDirStore::open(
-        config
-            .package_dir
-            .clone()
-            .unwrap_or_else(|| work_dir.join("packages")),
-    )?);
+    let packages = config.package_location()?;
+    if config.package_dir.is_none() {
+        if let Some(data) = packages.parent() {
+            private_dir(data)?;
+        }
+        private_dir(&packages)?;
+    }
+    let local: Arc<dyn PackageStore> = Arc::new(LocalDirStore::open(packages)?);
     let Some(url) = &config.chart_repository else {
         return Ok(local);
     };

@@ -66,7 +66,7 @@ async fn reads_and_writes_end_within_their_bounds_while_the_api_server_is_stoppe
     let work = tempfile::tempdir().unwrap();
     let mut config = env.adapter.config().clone();
     config.read_timeout = READ_TIMEOUT;
-    config.package_dir = Some(config.work_dir.clone().unwrap().join("packages"));
+    config.package_dir = Some(config.package_location().unwrap());
     config.work_dir = Some(work.path().to_path_buf());
     let a = HelmAdapter::connect(config).await.expect("connect");
     let id = o2dms_core::DeploymentId::new("o2-outage", "web").unwrap();

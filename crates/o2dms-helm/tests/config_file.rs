@@ -33,6 +33,8 @@ async fn the_example_file_connects_a_healthy_adapter() {
     // and what it leaves to the defaults
     assert_eq!(config.scale_key, HelmConfig::DEFAULT_SCALE_KEY);
     assert_eq!(config.context, None);
+    assert_eq!(config.data_dir, None);
+    assert!(!config.rebuild_from_release);
     // the same plugin by name
     assert_eq!(
         HelmConfig::from_config_file(example_file(), Some("helm-deployer")).unwrap(),
@@ -56,6 +58,9 @@ async fn the_example_file_connects_a_healthy_adapter() {
     .unwrap_or_else(|e| panic!("start a local cluster: {e}"));
     config.kubeconfig = Some(cluster.kubeconfig_path().to_path_buf());
     config.helm_binary = t.helm(HelmMajor::V3).to_path_buf();
+    // and packages in a directory of this test, not the user's data directory
+    let data = tempfile::tempdir().expect("data dir");
+    config.data_dir = Some(data.path().to_path_buf());
 
     // Connecting builds the chart repository store but does not fetch from it
     // (charts.example.com is not a real repository).

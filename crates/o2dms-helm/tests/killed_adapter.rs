@@ -112,7 +112,7 @@ async fn a_killed_adapter_takes_its_helm_with_it() {
         "kubeconfig": env.cluster.kubeconfig_path(),
         "helm": env.helm,
         "work": work.path(),
-        "packages": a.config().work_dir.clone().unwrap().join("packages"),
+        "packages": a.config().package_location().unwrap(),
         "namespace": id.namespace,
         "name": id.name,
     });

@@ -129,6 +129,102 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
+/// A SHA-256 digest as 64 lowercase hex characters: either computed here or read from an
+/// index entry and checked by [`entry_digest`]. The only thing a cache file name is built
+/// from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sha256Hex(String);
+
+impl Sha256Hex {
+    /// The digest of `bytes`.
+    pub(crate) fn of(bytes: &[u8]) -> Self {
+        Sha256Hex(sha256_hex(bytes))
+    }
+
+    /// The 64 hex characters.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `sha256:<hex>`.
+    pub(crate) fn prefixed(&self) -> String {
+        format!("sha256:{}", self.0)
+    }
+}
+
+/// What is wrong with the digest of an `index.yaml` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DigestProblem {
+    /// A prefix other than `sha256:` (another algorithm, `SHA256:`, ...).
+    Algorithm,
+    /// Not 64 characters after the prefix (the count it has).
+    Length(usize),
+    /// A character that is not `0-9` or `a-f` (upper case hex included).
+    NotLowercaseHex,
+}
+
+/// The digest of an `index.yaml` entry is not `sha256:` followed by 64 lowercase hex
+/// characters (or the 64 characters alone, the form `helm repo index` writes). The
+/// digest is never used: not compared, not shown, and never part of a file path. The
+/// message names the entry and the problem, not the value (it is untrusted text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDigestError {
+    /// The entry's chart name, as the index spells it.
+    pub name: String,
+    /// The entry's version, as the index spells it.
+    pub version: String,
+    /// What is wrong.
+    pub problem: DigestProblem,
+}
+
+impl std::fmt::Display for IndexDigestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "index entry {:?} version {:?} has a malformed digest (",
+            self.name, self.version
+        )?;
+        match self.problem {
+            DigestProblem::Algorithm => f.write_str("an algorithm prefix other than `sha256:`")?,
+            DigestProblem::Length(n) => write!(f, "{n} characters where 64 are needed")?,
+            DigestProblem::NotLowercaseHex => f.write_str("not lowercase hex")?,
+        }
+        f.write_str("); expected `sha256:` and 64 lowercase hex characters")
+    }
+}
+
+impl std::error::Error for IndexDigestError {}
+
+/// The checked digest of an untrusted index entry: `None` when it has none (Helm
+/// tolerates that), else `sha256:<64 lowercase hex>` or the bare 64 characters.
+pub(crate) fn entry_digest(
+    entry: &IndexEntry,
+) -> std::result::Result<Option<Sha256Hex>, IndexDigestError> {
+    if entry.digest.is_empty() {
+        return Ok(None);
+    }
+    let problem = |problem| IndexDigestError {
+        name: entry.name.clone(),
+        version: entry.version.clone(),
+        problem,
+    };
+    let hex = entry
+        .digest
+        .strip_prefix("sha256:")
+        .unwrap_or(&entry.digest);
+    if hex.contains(':') {
+        return Err(problem(DigestProblem::Algorithm));
+    }
+    if hex.len() != 64 {
+        return Err(problem(DigestProblem::Length(hex.chars().count())));
+    }
+    if !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(problem(DigestProblem::NotLowercaseHex));
+    }
+    Ok(Some(Sha256Hex(hex.to_owned())))
+}
+
 fn bare(d: &str) -> &str {
     d.strip_prefix("sha256:").unwrap_or(d)
 }
@@ -141,4 +237,95 @@ pub(crate) fn prefixed_digest(d: &str) -> String {
 /// Whether two digests (either form) are equal.
 pub(crate) fn same_digest(a: &str, b: &str) -> bool {
     !bare(a).is_empty() && bare(a).eq_ignore_ascii_case(bare(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(digest: &str) -> IndexEntry {
+        IndexEntry {
+            name: "web".into(),
+            version: "1.0.0".into(),
+            digest: digest.into(),
+            ..IndexEntry::default()
+        }
+    }
+
+    fn problem(digest: &str) -> DigestProblem {
+        match entry_digest(&entry(digest)) {
+            Err(e) => {
+                assert_eq!((e.name.as_str(), e.version.as_str()), ("web", "1.0.0"));
+                let text = e.to_string();
+                assert!(text.contains("\"web\" version \"1.0.0\""), "{text}");
+                assert!(digest.len() < 10 || !text.contains(digest), "{text}");
+                e.problem
+            }
+            Ok(d) => panic!("{digest:?} accepted as {d:?}"),
+        }
+    }
+
+    #[test]
+    fn index_digests_are_sha256_lowercase_hex() {
+        let good = "0123456789abcdef".repeat(4);
+        let d = entry_digest(&entry(&format!("sha256:{good}")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (d.as_str(), d.prefixed()),
+            (good.as_str(), format!("sha256:{good}"))
+        );
+        // the bare form `helm repo index` (and the local store) write
+        assert_eq!(entry_digest(&entry(&good)).unwrap().unwrap().as_str(), good);
+        assert_eq!(entry_digest(&entry("")).unwrap(), None);
+    }
+
+    #[test]
+    fn traversal_and_malformed_digests_are_refused() {
+        let good = "ab".repeat(32);
+        for traversal in [
+            "../../x",
+            "sha256:../../x",
+            "sha256:../../../../../../etc/some-chart",
+            "/etc/passwd",
+            &format!("sha256:../{}", &good[3..]),
+            &format!("{}/..", &good[3..]),
+            &format!("sha256:{}\\..", &good[4..]),
+            &format!("sha256:{}\0", &good[1..]),
+        ] {
+            assert!(
+                matches!(
+                    problem(traversal),
+                    DigestProblem::Length(_) | DigestProblem::NotLowercaseHex
+                ),
+                "{traversal:?}"
+            );
+        }
+        // 64 characters, but a path
+        let sneaky = format!("{}../../x", "a".repeat(57));
+        assert_eq!(problem(&sneaky), DigestProblem::NotLowercaseHex);
+        assert_eq!(
+            problem(&good.to_ascii_uppercase()),
+            DigestProblem::NotLowercaseHex
+        );
+        assert_eq!(
+            problem(&format!("sha256:{}", good.to_ascii_uppercase())),
+            DigestProblem::NotLowercaseHex
+        );
+        assert_eq!(problem(&good[..63]), DigestProblem::Length(63));
+        assert_eq!(
+            problem(&format!("sha256:{good}0")),
+            DigestProblem::Length(65)
+        );
+        assert_eq!(problem("sha256:"), DigestProblem::Length(0));
+        // a prefix that is not `sha256:`, or a mangled one
+        assert_eq!(problem(&format!("sha512:{good}")), DigestProblem::Algorithm);
+        assert_eq!(problem(&format!("SHA256:{good}")), DigestProblem::Algorithm);
+        assert_eq!(
+            problem(&format!("sha256:sha256:{good}")),
+            DigestProblem::Algorithm
+        );
+        assert_eq!(problem(&format!("sha256{good}")), DigestProblem::Length(70));
+        assert_eq!(problem(&format!(":{good}")), DigestProblem::Algorithm);
+    }
 }

@@ -4,6 +4,11 @@
 //! entry's first URL (relative to the repository URL, or absolute), checks its size,
 //! its digest against the index, and validates it as an untrusted chart whose name and
 //! version must match the entry. Ids: `repo:name@version`.
+//!
+//! The index is untrusted: an entry's digest must be `sha256:` and 64 lowercase hex
+//! characters (or those 64 alone, as `helm repo index` writes them) before it is used at
+//! all, since the cache names archives by digest. An entry with any other digest is left
+//! out of the list, and reading it is an error naming it ([`IndexDigestError`](crate::IndexDigestError)).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -16,7 +21,7 @@ use o2dms_core::{
 };
 use reqwest::{StatusCode, Url};
 
-use crate::chart::{self, Index, IndexEntry};
+use crate::chart::{self, Index, IndexEntry, Sha256Hex};
 use crate::transport::{self, TransportOptions};
 use crate::{id, order, InstallSource, PackageStore};
 
@@ -184,7 +189,8 @@ impl HttpRepoStore {
         })
     }
 
-    fn package(&self, entry: &IndexEntry) -> Result<Package> {
+    /// `entry`'s package; `digest` is its checked digest ([`chart::entry_digest`]).
+    fn package(&self, entry: &IndexEntry, digest: Option<&Sha256Hex>) -> Result<Package> {
         let mut extensions = std::collections::BTreeMap::new();
         extensions.insert(
             "repository.url".to_string(),
@@ -204,41 +210,44 @@ impl HttpRepoStore {
             description: entry.description.clone().unwrap_or_default(),
             source: PackageSource::Repository,
             // Empty when the index gives no digest (helm tolerates that too).
-            digest: if entry.digest.is_empty() {
-                String::new()
-            } else {
-                chart::prefixed_digest(&entry.digest)
-            },
+            digest: digest.map(Sha256Hex::prefixed).unwrap_or_default(),
             created_at: entry.created,
             extensions,
         })
     }
 
-    async fn entry(&self, pid: &PackageId) -> Result<IndexEntry> {
+    /// The index entry of `pid` and its digest, checked before anything else uses it.
+    async fn entry(&self, pid: &PackageId) -> Result<(IndexEntry, Option<Sha256Hex>)> {
         let (name, version) = id::parse(pid, Some(&self.options.id_prefix))?;
-        self.index()
+        let entry = self
+            .index()
             .await?
             .get(&name, &version)
             .cloned()
-            .ok_or_else(|| Error::not_found(Resource::Package, pid))
+            .ok_or_else(|| Error::not_found(Resource::Package, pid))?;
+        let digest = chart::entry_digest(&entry)
+            .map_err(|e| Error::backend_from(format!("the index.yaml of {}", self.base), e))?;
+        Ok((entry, digest))
     }
 
-    /// Checks bytes claimed to be `entry`'s archive (from `source`): the index digest (when
-    /// it has one), validation as an untrusted chart, and name and version. Returns the
-    /// bytes and their hex digest.
+    /// Checks bytes claimed to be `entry`'s archive (from `source`): the index digest
+    /// `expected` (when it has one), validation as an untrusted chart, and name and
+    /// version. Returns the bytes and their digest.
     async fn verified(
         &self,
         entry: IndexEntry,
+        expected: Option<Sha256Hex>,
         bytes: Vec<u8>,
         source: String,
-    ) -> Result<(Vec<u8>, String)> {
+    ) -> Result<(Vec<u8>, Sha256Hex)> {
         let limits = self.options.limits;
         tokio::task::spawn_blocking(move || {
-            let digest = chart::sha256_hex(&bytes);
-            if !entry.digest.is_empty() && !chart::same_digest(&entry.digest, &digest) {
+            let digest = Sha256Hex::of(&bytes);
+            if let Some(expected) = expected.filter(|e| *e != digest) {
                 return Err(Error::backend(format!(
-                    "{source}: digest sha256:{digest} does not match the index's {}",
-                    chart::prefixed_digest(&entry.digest)
+                    "{source}: digest {} does not match the index's {}",
+                    digest.prefixed(),
+                    expected.prefixed()
                 )));
             }
             let c = chart::validate(&bytes, &limits)
@@ -255,19 +264,20 @@ impl HttpRepoStore {
         .map_err(|e| Error::backend(format!("verification task failed: {e}")))?
     }
 
-    async fn download(&self, entry: IndexEntry) -> Result<(Vec<u8>, String)> {
+    async fn download(
+        &self,
+        entry: IndexEntry,
+        expected: Option<Sha256Hex>,
+    ) -> Result<(Vec<u8>, Sha256Hex)> {
         let url = self.chart_url(&entry)?;
         let bytes = self.fetch(url.clone(), "urls").await?;
-        self.verified(entry, bytes, url.to_string()).await
+        self.verified(entry, expected, bytes, url.to_string()).await
     }
 
-    fn cache_path(&self, hex_digest: &str) -> PathBuf {
-        self.cache_dir.join(format!(
-            "{}.tgz",
-            hex_digest
-                .trim_start_matches("sha256:")
-                .to_ascii_lowercase()
-        ))
+    /// The cache file of an archive: `<cache>/<64 hex>.tgz`, built from a checked digest
+    /// only.
+    fn cache_path(&self, digest: &Sha256Hex) -> PathBuf {
+        self.cache_dir.join(format!("{}.tgz", digest.as_str()))
     }
 }
 
@@ -293,8 +303,8 @@ impl PackageStore for HttpRepoStore {
     }
 
     async fn get(&self, pid: &PackageId) -> Result<Package> {
-        let entry = self.entry(pid).await?;
-        self.package(&entry)
+        let (entry, digest) = self.entry(pid).await?;
+        self.package(&entry, digest.as_ref())
     }
 
     async fn list(&self, filter: &PackageFilter) -> Result<Page<Package>> {
@@ -309,7 +319,14 @@ impl PackageStore for HttpRepoStore {
                 tracing::warn!(name = %entry.name, version = %entry.version, "index entry skipped: not a usable name@version");
                 continue;
             }
-            all.push(self.package(entry)?);
+            let digest = match chart::entry_digest(entry) {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(error = %e, "index entry skipped");
+                    continue;
+                }
+            };
+            all.push(self.package(entry, digest.as_ref())?);
         }
         order::paginate(all, filter)
     }
@@ -322,18 +339,21 @@ impl PackageStore for HttpRepoStore {
     }
 
     async fn archive(&self, pid: &PackageId) -> Result<Vec<u8>> {
-        let entry = self.entry(pid).await?;
-        Ok(self.download(entry).await?.0)
+        let (entry, digest) = self.entry(pid).await?;
+        Ok(self.download(entry, digest).await?.0)
     }
 
     async fn install_source(&self, pid: &PackageId) -> Result<InstallSource> {
-        let entry = self.entry(pid).await?;
+        let (entry, expected) = self.entry(pid).await?;
         // A cached copy (named by digest) is reused after the same checks as a download.
-        if !entry.digest.is_empty() {
-            let path = self.cache_path(&entry.digest);
+        if let Some(digest) = &expected {
+            let path = self.cache_path(digest);
             if let Ok(bytes) = tokio::fs::read(&path).await {
                 let source = path.display().to_string();
-                match self.verified(entry.clone(), bytes, source).await {
+                match self
+                    .verified(entry.clone(), expected.clone(), bytes, source)
+                    .await
+                {
                     Ok(_) => return Ok(InstallSource::Archive { path }),
                     Err(e) => {
                         tracing::warn!(error = %e, "cached archive rejected; downloading again")
@@ -341,7 +361,7 @@ impl PackageStore for HttpRepoStore {
                 }
             }
         }
-        let (bytes, digest) = self.download(entry).await?;
+        let (bytes, digest) = self.download(entry, expected).await?;
         let path = self.cache_path(&digest);
         let dir = self.cache_dir.clone();
         let target = path.clone();

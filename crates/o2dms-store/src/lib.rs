@@ -48,6 +48,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use o2dms_core::{Package, PackageFilter, PackageId, PackageUpload, Page, Result};
 
+pub use chart::{DigestProblem, IndexDigestError};
 pub use http_repo::{HttpRepoOptions, HttpRepoStore};
 pub use local::LocalDirStore;
 pub use multi::MultiStore;

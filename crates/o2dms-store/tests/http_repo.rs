@@ -340,3 +340,74 @@ async fn install_source_cache_is_verified() {
     std::fs::write(&path, b"tampered").unwrap();
     assert!(repo.install_source(&pid).await.is_err());
 }
+
+/// A hostile index whose digests are paths: the archive is never read from outside the
+/// cache, the entries are left out of the list, and every read of them is an error
+/// naming the entry (an `IndexDigestError` as the source).
+#[tokio::test]
+async fn digests_that_are_paths_are_refused_before_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = dir.path().join("served");
+    let cache = dir.path().join("cache/repo");
+    std::fs::create_dir_all(served.join("charts")).unwrap();
+    std::fs::create_dir_all(&cache).unwrap();
+    let good = chart_tgz("good", "1.0.0", "g");
+    let evil = chart_tgz("evil", "1.0.0", "e");
+    std::fs::write(served.join("charts/good-1.0.0.tgz"), &good).unwrap();
+    // Planted beside the cache: `../../planted` from the cache names it.
+    std::fs::write(dir.path().join("planted.tgz"), &evil).unwrap();
+    let server = StaticServer::start(&served);
+    let entry = |name: &str, digest: &str| {
+        format!(
+            "  {name}:\n  - apiVersion: v2\n    name: {name}\n    version: 1.0.0\n    digest: \"{digest}\"\n    urls:\n    - charts/{name}-1.0.0.tgz\n"
+        )
+    };
+    let upper = sha256_hex(&good).to_ascii_uppercase();
+    let index = format!(
+        "apiVersion: v1\nentries:\n{}{}{}{}{}generated: \"2026-01-12T10:00:00Z\"\n",
+        entry("good", &sha256_hex(&good)),
+        entry("evil", "../../planted"),
+        entry("prefixed", "sha256:../../planted"),
+        entry("upper", &upper),
+        entry("short", &sha256_hex(&good)[..40]),
+    );
+    std::fs::write(served.join("index.yaml"), index).unwrap();
+    let repo = HttpRepoStore::new(
+        &server.url(),
+        HttpRepoOptions {
+            cache_dir: Some(cache.clone()),
+            ..HttpRepoOptions::default()
+        },
+    )
+    .unwrap();
+    let page = repo.list(&PackageFilter::default()).await.unwrap();
+    let ids: Vec<_> = page.items.iter().map(|p| p.id.to_string()).collect();
+    assert_eq!(ids, ["repo:good@1.0.0"]);
+    for name in ["evil", "prefixed", "upper", "short"] {
+        let pid = id(&format!("repo:{name}@1.0.0"));
+        for err in [
+            repo.get(&pid).await.unwrap_err(),
+            repo.archive(&pid).await.unwrap_err(),
+            repo.install_source(&pid).await.unwrap_err(),
+        ] {
+            assert_eq!(err.kind(), ErrorKind::Backend, "{err}");
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!("index entry \"{name}\" version \"1.0.0\"")),
+                "{text}"
+            );
+            assert!(!text.contains("planted"), "{text}");
+            // the IndexDigestError, kept as the source
+            let source = std::error::Error::source(&err).expect("a source");
+            assert!(source.to_string().starts_with("index entry"), "{source}");
+        }
+    }
+    match repo.install_source(&id("repo:good@1.0.0")).await.unwrap() {
+        InstallSource::Archive { path } => {
+            assert_eq!(path.parent(), Some(cache.as_path()));
+            assert_eq!(std::fs::read(path).unwrap(), good);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    drop(server);
+}

@@ -97,9 +97,12 @@ async fn list_all(a: &HelmAdapter, namespace: &str) -> anyhow::Result<usize> {
 pub fn run_child(args: MemoryArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     let memory = rt.block_on(async {
+        // No packages are uploaded; still, nothing goes to the user's data directory.
+        let data = tempfile::tempdir()?;
         let config = HelmConfig::builder()
             .kubeconfig(&args.kubeconfig)
             .helm_binary(&args.helm)
+            .data_dir(data.path())
             .build()
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
         let a = HelmAdapter::connect(config)

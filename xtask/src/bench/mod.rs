@@ -184,9 +184,15 @@ async fn run_on_cluster(args: &BenchArgs) -> anyhow::Result<Results> {
     let namespaces = Namespaces::new();
     let client = cluster.client();
     let outcome = async {
+        // The bench's packages live as long as this run, not in the user's data directory.
+        let data = tempfile::Builder::new()
+            .prefix("o2dms-bench-data-")
+            .tempdir()
+            .context("creating the adapter's data directory")?;
         let config = o2dms_helm::HelmConfig::builder()
             .kubeconfig(cluster.kubeconfig_path())
             .helm_binary(&bin)
+            .data_dir(data.path())
             .build()
             .map_err(|e| anyhow::anyhow!("helm adapter configuration: {e}"))?;
         let adapter = HelmAdapter::connect(config)

@@ -137,6 +137,11 @@ impl Context {
                 Error::timeout(operation, limit, state)
             }
             ErrorKind::Unavailable => Error::unavailable(f.message),
+            ErrorKind::PermissionDenied => Error::permission_denied(
+                crate::kube_error::forbidden_action(&f.message)
+                    .unwrap_or_else(|| format!("{operation} {id}")),
+                f.message,
+            ),
             ErrorKind::InvalidArgument => {
                 let m = f.message.to_ascii_lowercase();
                 let field = if m.contains("values don't meet") || m.contains("values.yaml") {

@@ -39,7 +39,13 @@ impl Scale<'_> {
         let mut values = current.release.config.clone();
         values.set_path(&key, r.replicas);
         let scratch = cx.helm.scratch_dir()?;
-        let chart = chart::of_current(&*cx.store, &current, scratch.path()).await?;
+        let chart = chart::of_current(
+            &*cx.store,
+            &current,
+            scratch.path(),
+            cx.config.rebuild_from_release,
+        )
+        .await?;
         let no_labels = BTreeMap::new();
         let description = format!("Scale to {} replicas ({key})", r.replicas);
         let mut upgrade = HelmUpgrade {

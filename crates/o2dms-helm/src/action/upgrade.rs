@@ -47,7 +47,15 @@ impl Upgrade<'_> {
         let scratch = cx.helm.scratch_dir()?;
         let chart = match new_chart {
             Some(c) => c,
-            None => chart::of_current(&*cx.store, &current, scratch.path()).await?,
+            None => {
+                chart::of_current(
+                    &*cx.store,
+                    &current,
+                    scratch.path(),
+                    cx.config.rebuild_from_release,
+                )
+                .await?
+            }
         };
         apply(
             cx,

@@ -68,6 +68,18 @@ impl HelmConfigBuilder {
         self
     }
 
+    /// The directory for what must survive a restart (the package store).
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Rebuild the current chart from the release record when no store has it.
+    pub fn rebuild_from_release(mut self, rebuild: bool) -> Self {
+        self.config.rebuild_from_release = rebuild;
+        self
+    }
+
     /// The package store directory.
     pub fn package_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.config.package_dir = Some(dir.into());

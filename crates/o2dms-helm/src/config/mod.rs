@@ -70,13 +70,32 @@ pub struct HelmConfig {
     /// Values key `scale` sets unless the deployment or the call says otherwise
     /// (`scaleKey`).
     pub scale_key: String,
-    /// Directory the adapter owns (`workDir`): helm's cache/config/data homes and
-    /// transient values files. A fresh temporary directory (removed with the adapter) if
-    /// unset.
+    /// Scratch directory the adapter owns (`workDir`): helm's cache/config/data homes,
+    /// transient values files, rebuilt charts and the chart repository's download cache;
+    /// nothing in it has to outlive the adapter. A fresh temporary directory (removed
+    /// with the adapter) if unset.
     pub work_dir: Option<PathBuf>,
+    /// Directory for what must survive a restart (`dataDir`): the local package store,
+    /// `<data_dir>/packages`, unless `packageDir` puts it elsewhere. Created 0700 (and
+    /// set to 0700 if it exists). If unset: `o2dms/helm` under the user's data directory
+    /// ([`HelmConfig::default_data_dir`]: `$XDG_DATA_HOME` or `~/.local/share` on Linux);
+    /// when there is none (no `HOME`, as for some system services) and the local store
+    /// needs it, connecting fails with InvalidArgument naming `dataDir`, rather than keep
+    /// packages in a directory that vanishes while deployments made from them stay.
+    /// Not used when `packageDir` is set or the adapter is given its own store
+    /// ([`connect_with_store`](crate::HelmAdapter::connect_with_store)).
+    pub data_dir: Option<PathBuf>,
     /// Directory of the local package store (`packageDir`; `<name>-<version>.tgz`);
-    /// `<work_dir>/packages` if unset.
+    /// `<data_dir>/packages` if unset.
     pub package_dir: Option<PathBuf>,
+    /// Rebuild the current chart from the release record when an update that names no
+    /// package, or a scale, finds it in no store (`rebuildFromRelease`, default false).
+    /// A release Secret is only as trustworthy as everyone who can write Secrets in its
+    /// namespace; a rebuilt chart is applied with the adapter's identity. Off, such an
+    /// update or scale is InvalidArgument naming `package` (say which package to run);
+    /// on, the rebuilt chart is packed and must pass the same archive validation as an
+    /// upload ([`o2dms_chart::validate`], default limits) before helm sees it.
+    pub rebuild_from_release: bool,
     /// Largest values a write gives helm (`maxValuesBytes`), measured on the values file
     /// as written (compact JSON; for an update, the merged values): 1 to
     /// [`o2dms_core::validate::MAX_VALUES_BYTES`].
@@ -141,7 +160,9 @@ impl Default for HelmConfig {
             helm_binary: PathBuf::from("helm"),
             scale_key: Self::DEFAULT_SCALE_KEY.to_owned(),
             work_dir: None,
+            data_dir: None,
             package_dir: None,
+            rebuild_from_release: false,
             max_values_bytes: Self::DEFAULT_MAX_VALUES_BYTES,
             read_timeout: Self::DEFAULT_READ_TIMEOUT,
             record_cache_bytes: Self::DEFAULT_RECORD_CACHE_BYTES,
@@ -200,6 +221,34 @@ impl HelmConfig {
             other => other,
         })?;
         Ok(config)
+    }
+
+    /// Where the adapter keeps what must survive a restart when `dataDir` is unset:
+    /// `o2dms/helm` under the user's data directory (`dirs::data_dir()`:
+    /// `$XDG_DATA_HOME` or `~/.local/share` on Linux, `~/Library/Application Support` on
+    /// macOS); `None` when the platform has none (no `HOME`).
+    pub fn default_data_dir() -> Option<PathBuf> {
+        dirs::data_dir().map(|d| d.join("o2dms").join("helm"))
+    }
+
+    /// The directory of the local package store: `packageDir`, else
+    /// `<dataDir>/packages`, else `<default data dir>/packages`. InvalidArgument naming
+    /// `dataDir` when none of these exists.
+    pub fn package_location(&self) -> Result<PathBuf> {
+        if let Some(p) = &self.package_dir {
+            return Ok(p.clone());
+        }
+        self.data_dir
+            .clone()
+            .or_else(Self::default_data_dir)
+            .map(|d| d.join("packages"))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "dataDir",
+                    "there is no user data directory to keep packages in (HOME is unset); \
+                     set dataDir or packageDir",
+                )
+            })
     }
 
     /// Reads the configuration file at `path` and returns the settings of the enabled
@@ -278,6 +327,7 @@ impl HelmConfig {
         for (field, path) in [
             ("kubeconfig", &self.kubeconfig),
             ("workDir", &self.work_dir),
+            ("dataDir", &self.data_dir),
             ("packageDir", &self.package_dir),
         ] {
             if path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {

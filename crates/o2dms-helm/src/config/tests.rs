@@ -9,6 +9,38 @@ fn defaults_follow_the_spec() {
     assert_eq!(c.max_history, 10);
     assert_eq!(c.scale_key, "replicaCount");
     assert_eq!(c.helm_binary, PathBuf::from("helm"));
+    assert_eq!(c.data_dir, None);
+    assert!(!c.rebuild_from_release);
+}
+
+#[test]
+fn packages_live_in_the_data_dir() {
+    let c = HelmConfig::builder()
+        .data_dir("/srv/o2dms")
+        .build()
+        .unwrap();
+    assert_eq!(
+        c.package_location().unwrap(),
+        PathBuf::from("/srv/o2dms/packages")
+    );
+    let c = HelmConfig::builder()
+        .data_dir("/srv/o2dms")
+        .package_dir("/srv/charts")
+        .build()
+        .unwrap();
+    assert_eq!(c.package_location().unwrap(), PathBuf::from("/srv/charts"));
+    // unset: under the user's data directory, never the temporary work directory
+    let c = HelmConfig::builder().work_dir("/tmp/w").build().unwrap();
+    match HelmConfig::default_data_dir() {
+        Some(d) => {
+            assert!(d.ends_with("o2dms/helm"), "{}", d.display());
+            assert_eq!(c.package_location().unwrap(), d.join("packages"));
+        }
+        None => match c.package_location() {
+            Err(Error::InvalidArgument { field, .. }) => assert_eq!(field, "dataDir"),
+            other => panic!("{other:?}"),
+        },
+    }
 }
 
 #[test]
@@ -34,6 +66,7 @@ fn bad_fields_are_named() {
     assert_eq!(field(HelmConfig::builder().helm_binary("")), "helmBinary");
     assert_eq!(field(HelmConfig::builder().work_dir("")), "workDir");
     assert_eq!(field(HelmConfig::builder().package_dir("")), "packageDir");
+    assert_eq!(field(HelmConfig::builder().data_dir("")), "dataDir");
     assert_eq!(field(HelmConfig::builder().kubeconfig("")), "kubeconfig");
     // plain HTTP only on loopback, as the repository store will insist at connect
     assert_eq!(
@@ -99,6 +132,8 @@ fn every_key_in_camel_case() {
          helmBinary: /opt/helm/bin/helm\n\
          scaleKey: du.replicas\n\
          workDir: /var/lib/o2dms\n\
+         dataDir: /var/lib/o2dms/data\n\
+         rebuildFromRelease: true\n\
          packageDir: /var/lib/o2dms/charts\n\
          maxValuesBytes: 1000\n\
          readTimeout: 5s\n\
@@ -123,6 +158,8 @@ fn every_key_in_camel_case() {
             helm_binary: "/opt/helm/bin/helm".into(),
             scale_key: "du.replicas".into(),
             work_dir: Some("/var/lib/o2dms".into()),
+            data_dir: Some("/var/lib/o2dms/data".into()),
+            rebuild_from_release: true,
             package_dir: Some("/var/lib/o2dms/charts".into()),
             max_values_bytes: 1000,
             read_timeout: Duration::from_secs(5),
@@ -212,6 +249,7 @@ fn the_example_file_documents_every_key() {
             "chartRepository",
             "context",
             "createNamespace",
+            "dataDir",
             "deleteCreatedNamespaces",
             "disableOpenApiValidation",
             "helmBinary",
@@ -221,6 +259,7 @@ fn the_example_file_documents_every_key() {
             "namespace",
             "packageDir",
             "readTimeout",
+            "rebuildFromRelease",
             "recordCacheBytes",
             "scaleKey",
             "skipCrds",
@@ -229,7 +268,14 @@ fn the_example_file_documents_every_key() {
             "workDir"
         ]
     );
-    assert!(c.context.is_some() && c.work_dir.is_some() && c.package_dir.is_some());
+    assert!(
+        c.context.is_some()
+            && c.work_dir.is_some()
+            && c.data_dir.is_some()
+            && c.package_dir.is_some()
+    );
+    // the example shows the default
+    assert!(!c.rebuild_from_release);
 }
 
 #[test]

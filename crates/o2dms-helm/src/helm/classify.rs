@@ -3,8 +3,9 @@
 //! helm exits 1 on every error, so the only signal is the text. The phrases below were
 //! captured from helm 3.17.2 and 4.1.4 (see the tests); matching is case-insensitive
 //! because Helm 4 lower-cased some messages ("kubernetes cluster unreachable") and
-//! reworded others ("cannot reuse a name"). Order matters: a lock conflict or an
-//! unreachable cluster wins over the words that may follow them.
+//! reworded others ("cannot reuse a name"). Order matters: a refusal by the API server's
+//! RBAC wins over everything (helm prints it inside whatever step it was taking), then a
+//! lock conflict or an unreachable cluster wins over the words that may follow them.
 
 use o2dms_core::{ErrorKind, Resource};
 
@@ -17,6 +18,16 @@ pub(crate) struct HelmFailure {
     pub(crate) resource: Option<Resource>,
     /// helm's message without log lines and the `Error: ` prefix.
     pub(crate) message: String,
+}
+
+/// The API server's RBAC refusal, which helm prints verbatim inside its own message:
+/// `<resource> ["<name>"] is forbidden: User "<user>" cannot <verb> resource "<r>" ...`
+/// (lower-cased here). Other `is forbidden:` refusals (a quota, an admission plugin, a
+/// terminating namespace) name no user and are not a missing right.
+fn rbac_forbidden(hay: &str) -> bool {
+    hay.split("is forbidden: user \"")
+        .skip(1)
+        .any(|rest| rest.contains("\" cannot "))
 }
 
 const CONFLICT: &[&str] = &[
@@ -141,7 +152,9 @@ fn missing_revision(hay: &str) -> bool {
 pub(crate) fn classify(stderr: &str) -> HelmFailure {
     let message = helm_message(stderr);
     let hay = stderr.to_ascii_lowercase();
-    let (kind, resource) = if has_any(&hay, CONFLICT) {
+    let (kind, resource) = if rbac_forbidden(&hay) {
+        (ErrorKind::PermissionDenied, None)
+    } else if has_any(&hay, CONFLICT) {
         (ErrorKind::Conflict, None)
     } else if has_any(&hay, UNAVAILABLE) {
         (ErrorKind::Unavailable, None)
@@ -310,6 +323,12 @@ mod tests {
         ("4.1.4", "resource owned by another release",
          "Error: INSTALLATION FAILED: unable to continue with install: ServiceAccount \"a-webc\" in namespace \"t4\" exists and cannot be imported into the current release: invalid ownership metadata; annotation validation error: key \"meta.helm.sh/release-name\" must equal \"dup\": current value is \"a\"\n",
          ErrorKind::Conflict),
+        ("3.17.2", "install with read-only rights (RBAC refuses a get of the chart's Service)",
+         "Error: INSTALLATION FAILED: Unable to continue with install: could not get information about the resource Service \"web-web\" in namespace \"o2-pd-ro\": services \"web-web\" is forbidden: User \"system:serviceaccount:o2-pd-home:dms\" cannot get resource \"services\" in API group \"\" in the namespace \"o2-pd-ro\"\n",
+         ErrorKind::PermissionDenied),
+        ("4.1.4", "install with read-only rights (RBAC refuses a get of the chart's Service)",
+         "Error: INSTALLATION FAILED: unable to continue with install: could not get information about the resource Service \"web-web\" in namespace \"o2-pd-ro\": services \"web-web\" is forbidden: User \"system:serviceaccount:o2-pd-home:dms\" cannot get resource \"services\" in API group \"\" in the namespace \"o2-pd-ro\"\n",
+         ErrorKind::PermissionDenied),
         ("3.17.2", "reserved storage label",
          "Error: INSTALLATION FAILED: user supplied labels contains system reserved label name. System labels: [name owner status version createdAt modifiedAt]\n",
          ErrorKind::Backend),
@@ -325,6 +344,32 @@ mod tests {
         }
         let versions: std::collections::BTreeSet<_> = CAPTURED.iter().map(|c| c.0).collect();
         assert_eq!(versions.len(), 2, "both versions are covered");
+    }
+
+    #[test]
+    fn rbac_refusals_name_the_action_and_other_refusals_are_not_rights() {
+        for (version, what, stderr, kind) in CAPTURED {
+            if *kind == ErrorKind::PermissionDenied {
+                let f = classify(stderr);
+                assert_eq!(
+                    crate::kube_error::forbidden_action(&f.message).as_deref(),
+                    Some("get services in namespace o2-pd-ro"),
+                    "helm {version}: {what}"
+                );
+            }
+        }
+        // An RBAC refusal wins over words that follow it (`not found` in an RBAC reason).
+        assert_eq!(
+            classify("Error: UPGRADE FAILED: secrets is forbidden: User \"bob\" cannot create resource \"secrets\" in API group \"\" in the namespace \"ran\": RBAC: role.rbac.authorization.k8s.io \"dms\" not found\n").kind,
+            ErrorKind::PermissionDenied
+        );
+        // `is forbidden` without a user lacking a right: a quota, a terminating namespace.
+        for stderr in [
+            "Error: INSTALLATION FAILED: pods \"p\" is forbidden: exceeded quota: compute-resources, requested: cpu=1, used: cpu=2, limited: cpu=2\n",
+            "Error: INSTALLATION FAILED: create: failed to create: secrets \"sh.helm.release.v1.web.v1\" is forbidden: unable to create new content in namespace ran because it is being terminated\n",
+        ] {
+            assert_ne!(classify(stderr).kind, ErrorKind::PermissionDenied, "{stderr}");
+        }
     }
 
     #[test]

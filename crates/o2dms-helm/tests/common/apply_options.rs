@@ -19,7 +19,7 @@ async fn adapter_with(
 ) -> Result<HelmAdapter, Error> {
     let mut config: HelmConfig = env.adapter.config().clone();
     config.apply_method = apply_method;
-    config.package_dir = Some(config.work_dir.clone().unwrap().join("packages"));
+    config.package_dir = Some(config.package_location().unwrap());
     config.work_dir = Some(work.path().to_path_buf());
     HelmAdapter::connect(config).await
 }

@@ -65,7 +65,23 @@ pub async fn cli_fork_keeps_its_chart(env: &Env) {
         "web@0.1.0"
     );
 
-    let scaled = a
+    // The stored web 0.1.0 is another chart; by default the adapter neither runs it nor
+    // rebuilds the fork from its record.
+    match a.scale_deployment(&d, ScaleRequest::to(1)).await {
+        Err(Error::InvalidArgument { field, reason }) => {
+            assert_eq!(field, "package");
+            assert!(reason.contains("is not the chart web 0.1.0"), "{reason}");
+            assert!(reason.contains("rebuildFromRelease"), "{reason}");
+        }
+        other => panic!("expected InvalidArgument naming package, got {other:?}"),
+    }
+    assert!(
+        fork_only_exists(env, ns, "fork").await,
+        "the refused scale kept the fork's own template"
+    );
+    // An adapter allowed to rebuild keeps the fork's chart.
+    let r = env.rebuilding_adapter().await;
+    let scaled = r
         .scale_deployment(&d, ScaleRequest::to(1))
         .await
         .expect("scale the fork");
@@ -74,7 +90,7 @@ pub async fn cli_fork_keeps_its_chart(env: &Env) {
         fork_only_exists(env, ns, "fork").await,
         "the scale kept the fork's own template"
     );
-    let updated = a
+    let updated = r
         .update_deployment(
             &d,
             UpdateDeployment::new().values(vals(serde_json::json!({"note": "kept"}))),
@@ -120,7 +136,7 @@ pub async fn cli_fork_keeps_its_chart(env: &Env) {
         "90s",
     ]);
     let fd = id(ns, "forkdeps");
-    match a.scale_deployment(&fd, ScaleRequest::to(1)).await {
+    match r.scale_deployment(&fd, ScaleRequest::to(1)).await {
         Err(Error::InvalidArgument { field, reason }) => {
             assert_eq!(field, "package");
             assert!(reason.contains("dependencies"), "{reason}");

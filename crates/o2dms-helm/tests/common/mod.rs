@@ -8,6 +8,7 @@ pub mod apply_options;
 pub mod forks;
 pub mod legacy_charts;
 pub mod namespaces;
+pub mod persistence;
 pub mod races;
 pub mod scale_check;
 pub mod status_reasons;
@@ -37,6 +38,9 @@ pub struct Env {
     pub helm_home: tempfile::TempDir,
     pub charts: tempfile::TempDir,
     _work: tempfile::TempDir,
+    /// The adapter's data directory (its package store): a temporary one, never the
+    /// user's.
+    pub data: tempfile::TempDir,
 }
 
 /// The chart directory `name`: one of the conformance suite's charts
@@ -66,6 +70,7 @@ impl Env {
         .await
         .expect("start a local cluster");
         let work = tempfile::tempdir().expect("work dir");
+        let data = tempfile::tempdir().expect("data dir");
         let config = HelmConfig::builder()
             .kubeconfig(cluster.kubeconfig_path())
             .helm_binary(&helm)
@@ -73,6 +78,7 @@ impl Env {
             .max_history(20)
             .create_namespace(true)
             .work_dir(work.path())
+            .data_dir(data.path())
             .build()
             .expect("config");
         let adapter = HelmAdapter::connect(config).await.expect("connect");
@@ -83,7 +89,20 @@ impl Env {
             helm_home: tempfile::tempdir().expect("helm home"),
             charts: tempfile::tempdir().expect("charts dir"),
             _work: work,
+            data,
         }
+    }
+
+    /// Another adapter on the same cluster and package store (a temporary work
+    /// directory of its own) that rebuilds a chart no store has from its release record
+    /// (`rebuildFromRelease: true`); the default adapter refuses to.
+    pub async fn rebuilding_adapter(&self) -> HelmAdapter {
+        let mut config = self.adapter.config().clone();
+        config.work_dir = None;
+        config.rebuild_from_release = true;
+        HelmAdapter::connect(config)
+            .await
+            .expect("connect an adapter that rebuilds")
     }
 
     /// Runs the helm CLI as a user would (its own homes, the cluster's kubeconfig).
@@ -808,13 +827,42 @@ pub async fn interop(env: &Env) {
         .expect("adapter sees a CLI release");
     assert_eq!((d.revision, d.package.as_str()), (1, "hook@0.1.0"));
     assert_eq!(d.status, DeploymentStatus::Deployed);
-    // the adapter scales it (chart rebuilt from the release record)
-    let d = a
+    // No store has its chart: by default the adapter does not rebuild it from the release
+    // record, and says which package to name and which setting rebuilds it.
+    for w in [
+        a.scale_deployment(&cli1, ScaleRequest::to(2))
+            .await
+            .map(|_| ()),
+        a.update_deployment(&cli1, UpdateDeployment::new())
+            .await
+            .map(|_| ()),
+    ] {
+        match w {
+            Err(Error::InvalidArgument { field, reason }) => {
+                assert_eq!(field, "package");
+                assert!(
+                    reason.contains("chart hook 0.1.0") && reason.contains("hook@0.1.0"),
+                    "{reason}"
+                );
+                assert!(reason.contains("rebuildFromRelease: true"), "{reason}");
+            }
+            other => panic!("expected InvalidArgument naming package, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        a.get_deployment(&cli1).await.unwrap().revision,
+        1,
+        "nothing written"
+    );
+    // an adapter allowed to rebuild scales it (chart rebuilt from the release record and
+    // validated as an upload)
+    let r = env.rebuilding_adapter().await;
+    let d = r
         .scale_deployment(&cli1, ScaleRequest::to(2))
         .await
         .expect("scale CLI release");
     assert_eq!(d.revision, 2);
-    let d = a
+    let d = r
         .update_deployment(
             &cli1,
             UpdateDeployment::new().values(vals(serde_json::json!({"note": "from-adapter"}))),
@@ -822,6 +870,7 @@ pub async fn interop(env: &Env) {
         .await
         .expect("update CLI release");
     assert_eq!(d.values.get("replicaCount"), Some(&Value::Int(2)));
+    drop(r);
     // the CLI sees the adapter's revisions and rolls back
     let hist: serde_json::Value =
         serde_json::from_str(&env.cli_ok(&["history", "cli1", "-n", "o2-interop", "-o", "json"]))
@@ -913,6 +962,7 @@ pub async fn run_all(major: HelmMajor) {
     pending(&env).await;
     interop(&env).await;
     forks::cli_fork_keeps_its_chart(&env).await;
+    persistence::packages_survive_a_restart(&env).await;
     legacy_charts::apiversion_v1(&env).await;
     apply_options::apply_method(&env, major).await;
     namespaces::policy(&env).await;

@@ -21,7 +21,7 @@ async fn adapter_with(
     let mut config = env.adapter.config().clone();
     config.create_namespace = create;
     config.delete_created_namespaces = delete;
-    config.package_dir = Some(config.work_dir.clone().unwrap().join("packages"));
+    config.package_dir = Some(config.package_location().unwrap());
     config.work_dir = Some(work.path().to_path_buf());
     HelmAdapter::connect(config).await.expect("connect")
 }

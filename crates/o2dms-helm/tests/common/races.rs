@@ -15,7 +15,7 @@ pub async fn concurrent_updates(env: &Env) {
     let a = &env.adapter;
     let work = tempfile::tempdir().expect("second work dir");
     let mut config = a.config().clone();
-    config.package_dir = Some(a.config().work_dir.clone().unwrap().join("packages"));
+    config.package_dir = Some(a.config().package_location().unwrap());
     config.work_dir = Some(work.path().to_path_buf());
     let b = HelmAdapter::connect(config).await.expect("second adapter");
 
