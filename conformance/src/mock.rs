@@ -11,7 +11,13 @@ use o2dms_mock::{MockAdapter, PackageSpec};
 use crate::fixtures::{Fixture, FixtureSource};
 use crate::settings::Settings;
 
-/// A mock with every fixture package of `source` loaded and marked.
+/// How long the fixture mock shows a never-ready install as pending, in real time (at
+/// most the create's timeout): long enough for a client of a server hosting the mock
+/// to see it, as `reads.pending_visible_during_install` requires.
+pub const PENDING_INSTALL_HOLD: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A mock with every fixture package of `source` loaded and marked, never-ready installs
+/// held pending for [`PENDING_INSTALL_HOLD`].
 ///
 /// `source`: a [`FixtureSource`] (`FixtureSource::Embedded`: the charts built into the
 /// library), a directory (`&Path`, `PathBuf`), or
@@ -57,6 +63,7 @@ pub fn fixture_mock(source: impl Into<FixtureSource>) -> Result<MockAdapter, Str
     for n in ignores_scale {
         mock.faults().package_ignores_scale(n);
     }
+    mock.faults().hold_pending_install(PENDING_INSTALL_HOLD);
     Ok(mock)
 }
 

@@ -10,7 +10,8 @@ use crate::fixtures::FixtureSource;
 /// The cluster a run used, for the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterInfo {
-    /// `none` (no cluster, e.g. the mock), `local`, `kind` or `kubeconfig`.
+    /// `none` (no cluster, e.g. the mock), `local`, `kind`, `kubeconfig`, or `remote`
+    /// (a DMS server tested over its API: its cluster, if any, is the server's).
     pub kind: String,
     /// The Kubernetes server version (`v1.33.1`) when there is a cluster.
     pub kubernetes_version: Option<String>,

@@ -55,6 +55,19 @@ pub struct ConformanceArgs {
     /// The adapter under test. Default: helm on the local cluster.
     #[arg(long, value_enum)]
     pub adapter: Option<AdapterKind>,
+    /// Test a DMS server over its REST API instead of an adapter in process:
+    /// `URL[/deployment-manager]`, e.g. `http://127.0.0.1:8080/edge`.
+    #[arg(long, conflicts_with_all = ["adapter", "kubeconfig", "helm", "store"])]
+    pub endpoint: Option<String>,
+    /// A PEM file of CA certificates to trust for `--endpoint`.
+    #[arg(long, requires = "endpoint")]
+    pub ca_cert: Option<PathBuf>,
+    /// Skip TLS certificate verification for `--endpoint` (tests only).
+    #[arg(long, requires = "endpoint")]
+    pub insecure_skip_tls_verify: bool,
+    /// A file holding the bearer token for `--endpoint`.
+    #[arg(long, requires = "endpoint")]
+    pub token_file: Option<PathBuf>,
     /// The cluster for the Helm adapter.
     #[arg(long, value_enum, default_value = "local")]
     pub cluster: ClusterKind,
@@ -120,9 +133,9 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
     }
     // The default is the real thing: the Helm adapter on the local cluster.
     let adapter = args.adapter.unwrap_or(AdapterKind::Helm);
-    let mut settings = match adapter {
-        AdapterKind::Mock => o2dms_conformance::mock::mock_settings(),
-        AdapterKind::Helm => Settings::default(),
+    let mut settings = match (&args.endpoint, adapter) {
+        (None, AdapterKind::Mock) => o2dms_conformance::mock::mock_settings(),
+        _ => Settings::default(),
     };
     settings.only = args.only.clone();
     settings.skip = args.skip.clone();
@@ -143,8 +156,24 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let report = match adapter {
-        AdapterKind::Mock => {
+    let report = match (&args.endpoint, adapter) {
+        (Some(endpoint), _) => {
+            let options = o2dms_conformance_cli::EndpointOptions {
+                endpoint: endpoint.clone(),
+                ca_cert: args.ca_cert.clone(),
+                insecure_skip_tls_verify: args.insecure_skip_tls_verify,
+                token_file: args.token_file.clone(),
+            };
+            runtime.block_on(async {
+                let remote = o2dms_conformance_cli::connect(&options).await?;
+                eprintln!(
+                    "endpoint: {endpoint} (deployment manager `{}`)",
+                    remote.deployment_manager()
+                );
+                anyhow::Ok(o2dms_conformance_cli::run_remote(remote, settings, ctrl_c()).await)
+            })?
+        }
+        (None, AdapterKind::Mock) => {
             if args.kubeconfig.is_some() || args.helm.is_some() || args.store.is_some() {
                 bail!("--kubeconfig, --helm and --store apply to --adapter helm only");
             }
@@ -160,7 +189,7 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
                     .await
             })
         }
-        AdapterKind::Helm => runtime.block_on(run_helm(&args, settings))?,
+        (None, AdapterKind::Helm) => runtime.block_on(run_helm(&args, settings))?,
     };
 
     print!("{}", report.summary());

@@ -408,6 +408,10 @@ async fn poll_pending(
     done: &AtomicBool,
 ) -> Result<Option<DeploymentStatus>, Failure> {
     let bound = cx.settings().never_ready_timeout + Duration::from_secs(30);
+    // poll often enough to see a pending state that lasts the never-ready timeout,
+    // also when each read is a round trip (an adapter over the wire)
+    let pause = (cx.settings().never_ready_timeout / 20)
+        .clamp(Duration::from_millis(5), Duration::from_millis(200));
     let start = Instant::now();
     let caps = a.capabilities();
     while !done.load(Ordering::Acquire) && start.elapsed() < bound {
@@ -415,13 +419,13 @@ async fn poll_pending(
             Ok(g) => g,
             // Not written yet: the adapter may not have started the install.
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::time::sleep(pause).await;
                 continue;
             }
             Err(e) => return Err(Failure::from(e)),
         };
         if !is_pending(g.status) {
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(pause).await;
             continue;
         }
         // Caught pending: every other read must show it too (Failed only once the create

@@ -326,17 +326,13 @@ impl Problem {
 /// route, a method a route does not have, a fault of the server (a panic).
 impl Problem {
     /// 404: no deployment manager of this name is hosted (kind `not_found`, resource
-    /// `deploymentManager`).
+    /// `deployment_manager`): [`Error::NotFound`] of
+    /// [`Resource::DeploymentManager`](o2dms_core::Resource::DeploymentManager).
     pub fn deployment_manager_not_found(name: &str) -> Self {
-        let mut p = Problem::of_kind(
-            "not_found",
-            404,
-            format!("deployment manager `{name}` not found"),
+        Problem::from_error(
+            &Error::not_found(o2dms_core::Resource::DeploymentManager, name),
             None,
-        );
-        p.resource = Some("deploymentManager".to_owned());
-        p.id = Some(name.to_owned());
-        p
+        )
     }
 
     /// 404: the server keeps no operation of this id (finished long ago, or never

@@ -46,9 +46,22 @@ impl std::str::FromStr for ReportTarget {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "o2dms-conformance", version)]
 pub struct Cli {
-    /// The adapter under test.
+    /// The adapter under test (ignored with `--endpoint`).
     #[arg(long, value_enum, default_value = "helm")]
     pub adapter: AdapterKind,
+    /// Test a DMS server over its REST API instead: `URL[/deployment-manager]`, e.g.
+    /// `http://127.0.0.1:8080/edge` (without a name, the server's only one).
+    #[arg(long, conflicts_with_all = ["kubeconfig", "context", "local_cluster", "helm", "config"])]
+    pub endpoint: Option<String>,
+    /// A PEM file of CA certificates to trust for `--endpoint` (besides the system's).
+    #[arg(long, requires = "endpoint")]
+    pub ca_cert: Option<PathBuf>,
+    /// Skip TLS certificate verification for `--endpoint` (tests only).
+    #[arg(long, requires = "endpoint")]
+    pub insecure_skip_tls_verify: bool,
+    /// A file holding the bearer token for `--endpoint` (never given on the command line).
+    #[arg(long, requires = "endpoint")]
+    pub token_file: Option<PathBuf>,
     /// Kubeconfig of the cluster (Helm). Default: $KUBECONFIG, else ~/.kube/config.
     #[arg(long, conflicts_with = "local_cluster")]
     pub kubeconfig: Option<PathBuf>,

@@ -76,9 +76,9 @@ pub fn run(cli: Cli) -> Exit {
 
 /// The suite settings: defaults for the adapter, then the settings file, then flags.
 fn settings(cli: &Cli) -> anyhow::Result<Settings> {
-    let mut s = match cli.adapter {
-        AdapterKind::Mock => o2dms_conformance::mock::mock_settings(),
-        AdapterKind::Helm => Settings::default(),
+    let mut s = match (&cli.endpoint, cli.adapter) {
+        (None, AdapterKind::Mock) => o2dms_conformance::mock::mock_settings(),
+        _ => Settings::default(),
     };
     if let Some(path) = &cli.settings {
         s = SettingsFile::read(path)?.apply(s);
@@ -143,8 +143,22 @@ async fn run_async(cli: &Cli) -> anyhow::Result<Exit> {
             futures::future::pending::<()>().await;
         }
     };
-    let report = match cli.adapter {
-        AdapterKind::Mock => {
+    let report = match (&cli.endpoint, cli.adapter) {
+        (Some(endpoint), _) => {
+            let options = crate::remote::EndpointOptions {
+                endpoint: endpoint.clone(),
+                ca_cert: cli.ca_cert.clone(),
+                insecure_skip_tls_verify: cli.insecure_skip_tls_verify,
+                token_file: cli.token_file.clone(),
+            };
+            let remote = crate::remote::connect(&options).await?;
+            eprintln!(
+                "endpoint: {endpoint} (deployment manager `{}`)",
+                remote.deployment_manager()
+            );
+            crate::remote::run_remote(remote, settings, interrupt).await
+        }
+        (None, AdapterKind::Mock) => {
             if cli.kubeconfig.is_some()
                 || cli.local_cluster
                 || cli.helm.is_some()
@@ -163,7 +177,7 @@ async fn run_async(cli: &Cli) -> anyhow::Result<Exit> {
                 .run(&*adapter)
                 .await
         }
-        AdapterKind::Helm => run_helm(cli, settings, interrupt).await?,
+        (None, AdapterKind::Helm) => run_helm(cli, settings, interrupt).await?,
     };
     print!("{}", report.summary());
     let reproduce = command_line(std::env::args());

@@ -21,6 +21,8 @@ pub enum Resource {
     Workload,
     /// A namespace a deployment would live in.
     Namespace,
+    /// A deployment manager of a DMS that hosts several (a server's `{dm}`).
+    DeploymentManager,
 }
 
 impl fmt::Display for Resource {
@@ -31,6 +33,7 @@ impl fmt::Display for Resource {
             Resource::Revision => "revision",
             Resource::Workload => "workload",
             Resource::Namespace => "namespace",
+            Resource::DeploymentManager => "deployment manager",
         })
     }
 }

@@ -240,6 +240,20 @@ pub fn values(field: &str, values: &Values) -> Result<()> {
             format!("must be at most {MAX_VALUES_BYTES} bytes as JSON (got {size})"),
         ));
     }
+    finite_values(field, values)
+}
+
+/// Checks that every number in `values` is finite (JSON has no NaN nor infinity);
+/// names the offending path (`values.a.b[2]`).
+///
+/// ```
+/// use o2dms_core::{validate, Value, Values};
+/// let mut v = Values::new();
+/// v.insert("ratio", Value::Float(f64::NAN));
+/// let err = validate::finite_values("values", &v).unwrap_err();
+/// assert!(err.to_string().contains("values.ratio"));
+/// ```
+pub fn finite_values(field: &str, values: &Values) -> Result<()> {
     for (k, v) in values.as_map() {
         finite_numbers(&format!("{field}.{k}"), v)?;
     }

@@ -383,7 +383,11 @@ impl DmsAdapter for MockAdapter {
             st.insert_deployment(rec);
             (id, rev)
         };
-        YieldOnce(false).await;
+        let hold = self.shared.read().install_hold;
+        match hold {
+            Some(hold) => tokio::time::sleep(hold.min(timeout)).await,
+            None => YieldOnce(false).await,
+        }
         let mut st = self.shared.write();
         let err = self.settle(&st, &id, &scale_key, &mut rev, Wait::Install, timeout);
         if let Ok(rec) = st.deployment_mut(&id) {

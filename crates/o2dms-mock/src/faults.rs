@@ -63,6 +63,21 @@ impl Faults {
         }
     }
 
+    /// An install whose workload never becomes ready stays visible as pending
+    /// (`Deploying`) for `hold` of real time (an async `tokio::time::sleep`, at most the
+    /// create's timeout) before it fails; by default it fails at once, its wait simulated
+    /// on the [`Clock`](crate::Clock). For callers that read from elsewhere while the
+    /// create runs, such as clients of a server hosting the mock, which could never see
+    /// the pending state otherwise. A zero `hold` restores the default.
+    ///
+    /// ```
+    /// let mock = o2dms_mock::MockAdapter::new();
+    /// mock.faults().hold_pending_install(std::time::Duration::from_millis(100));
+    /// ```
+    pub fn hold_pending_install(&self, hold: Duration) {
+        self.shared.write().install_hold = Some(hold).filter(|h| !h.is_zero());
+    }
+
     /// How many injected failures of `operation` are still queued.
     pub fn pending_failures(&self, operation: Operation) -> usize {
         self.shared

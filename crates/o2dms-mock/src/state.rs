@@ -61,6 +61,9 @@ pub(crate) struct State {
     pub packages: BTreeMap<PackageKey, StoredPackage>,
     pub ignores_scale: HashSet<String>,
     pub never_ready: HashSet<String>,
+    /// How long a never-ready install stays pending in real time (None: it settles at
+    /// once, the wait simulated on the clock).
+    pub install_hold: Option<Duration>,
 }
 
 impl State {

@@ -6,7 +6,10 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Largest JSON request body, in bytes (default 1 MiB); larger is 413.
+    /// Largest JSON request body, in bytes (default 2 MiB: the largest valid values,
+    /// [`MAX_VALUES_BYTES`](o2dms_core::validate::MAX_VALUES_BYTES), and room for the
+    /// other members, so that values past their bound reach the adapter and fail as
+    /// they do in process, naming `values`); larger is 413.
     pub body_bytes: usize,
     /// Largest package archive an upload may send, in bytes (default 20 MiB); larger is 413.
     pub upload_bytes: usize,
@@ -27,7 +30,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            body_bytes: 1024 * 1024,
+            body_bytes: o2dms_core::validate::MAX_VALUES_BYTES + 1024 * 1024,
             upload_bytes: 20 * 1024 * 1024,
             wait_cap: Duration::from_secs(600),
             request_timeout: Duration::from_secs(30),

@@ -219,7 +219,7 @@ async fn bad_input_is_a_problem_naming_what_is_wrong() {
         404,
     )
     .await;
-    assert_eq!(p["resource"], "deploymentManager");
+    assert_eq!(p["resource"], "deployment_manager");
     problem(srv.get("/o2dms/v1/nothing").await, 404).await;
     problem(srv.client.put(srv.url(&base)).send().await.unwrap(), 405).await;
     let p = problem(
