@@ -15,6 +15,7 @@
 //! | [`prefer`] | RFC 7240 `Prefer: wait=N` and `Preference-Applied` |
 //! | [`media`] | media types, header names, the API version |
 //! | [`duration`] | durations as JSON numbers of seconds |
+//! | [`openapi`] | the OpenAPI 3.1 document of the API (`docs/openapi.json`) |
 //!
 //! JSON conventions: member names are camelCase; enum values keep the core's names
 //! (`rolling_back`, `scale_deployment`, `not_found`), except the operation states,
@@ -43,6 +44,7 @@
 pub mod duration;
 pub mod json;
 pub mod media;
+pub mod openapi;
 pub mod paths;
 pub mod prefer;
 pub mod problem;

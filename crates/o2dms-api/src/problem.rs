@@ -326,8 +326,7 @@ impl Problem {
 /// route, a method a route does not have, a fault of the server (a panic).
 impl Problem {
     /// 404: no deployment manager of this name is hosted (kind `not_found`, resource
-    /// `deployment_manager`): [`Error::NotFound`] of
-    /// [`Resource::DeploymentManager`](o2dms_core::Resource::DeploymentManager).
+    /// `deployment_manager`): [`Error::NotFound`] of `Resource::DeploymentManager`.
     pub fn deployment_manager_not_found(name: &str) -> Self {
         Problem::from_error(
             &Error::not_found(o2dms_core::Resource::DeploymentManager, name),

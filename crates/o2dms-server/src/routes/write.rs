@@ -13,7 +13,7 @@ use o2dms_api::{paths, prefer, Problem};
 use o2dms_core::{DeploymentId, Error, Operation, PackageId};
 
 use crate::context::{json_response, AppState, Ctx, Dm};
-use crate::operations::Outcome;
+use crate::operations::{Operations, Outcome};
 use crate::problem_response;
 
 /// The adapter call of a write.
@@ -52,6 +52,9 @@ pub(crate) async fn submit(
 ) -> Response {
     let occ = state.ops.start(&dm.name, operation, target);
     let id = occ.id.clone();
+    // the operation as accepted, for the 202 if the registry no longer keeps it (it
+    // ended and was evicted before the answer was written)
+    let initial = occ.clone();
     let ops = state.ops.clone();
     let span = tracing::info_span!("operation", id = %id, dm = %dm.name, operation = %operation);
     tokio::spawn(tracing::Instrument::instrument(
@@ -79,8 +82,9 @@ pub(crate) async fn submit(
         span,
     ));
 
+    let now = |ops: &Operations| ops.get(&dm.name, &id).unwrap_or_else(|| initial.clone());
     let Some(wait) = ctx.wait(&state.limits) else {
-        return accepted(dm, &state.ops.get(&dm.name, &id), &id, None);
+        return accepted(dm, &now(&state.ops), None);
     };
     let mut stopping = state.stopping.clone();
     let ended = tokio::select! {
@@ -90,22 +94,14 @@ pub(crate) async fn submit(
     let applied = prefer::wait_applied(wait);
     match ended {
         Some(occ) => with_applied(final_answer(&occ), &applied),
-        None => accepted(dm, &state.ops.get(&dm.name, &id), &id, Some(&applied)),
+        None => accepted(dm, &now(&state.ops), Some(&applied)),
     }
 }
 
 /// 202 with the operation and its `Location`.
-fn accepted(
-    dm: &Dm,
-    occ: &Option<OperationOccurrence>,
-    id: &str,
-    applied: Option<&str>,
-) -> Response {
-    let mut res = match occ {
-        Some(o) => json_response(StatusCode::ACCEPTED, o),
-        None => StatusCode::ACCEPTED.into_response(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&paths::operation(&dm.name, id)) {
+fn accepted(dm: &Dm, occ: &OperationOccurrence, applied: Option<&str>) -> Response {
+    let mut res = json_response(StatusCode::ACCEPTED, occ);
+    if let Ok(v) = HeaderValue::from_str(&paths::operation(&dm.name, &occ.id)) {
         res.headers_mut().insert(header::LOCATION, v);
     }
     match applied {

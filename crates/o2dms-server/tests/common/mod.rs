@@ -1,5 +1,9 @@
-//! A real server on 127.0.0.1 (port 0) over the fixture mock, and HTTP helpers.
+//! A real server on 127.0.0.1 (port 0) over the fixture mock, and HTTP helpers. Every
+//! response the helpers receive (the client's, `raw`'s) is checked against the OpenAPI
+//! document ([`openapi`]): one that does not match fails the test.
 #![allow(dead_code)]
+
+pub mod openapi;
 
 use std::io;
 use std::net::SocketAddr;
@@ -19,7 +23,7 @@ pub const DM: &str = "edge";
 pub struct TestServer {
     pub addr: SocketAddr,
     pub mock: MockAdapter,
-    pub client: reqwest::Client,
+    pub client: Client,
     stop: Option<oneshot::Sender<()>>,
     join: Option<JoinHandle<io::Result<ShutdownReport>>>,
 }
@@ -48,10 +52,12 @@ pub async fn serve(server: Server, mock: MockAdapter) -> TestServer {
     TestServer {
         addr,
         mock,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .build()
-            .expect("client"),
+        client: Client(
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("client"),
+        ),
         stop: Some(tx),
         join: Some(join),
     }
@@ -176,17 +182,148 @@ pub async fn raw(
         .await
         .expect("answer in time")
         .expect("read");
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
+    let (head, body) = match out.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(i) => (&out[..i], &out[i + 4..]),
+        None => (&out[..], &[][..]),
+    };
+    let head = String::from_utf8_lossy(head).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let chunked = headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_vec()
+    };
+    openapi::assert_conforms(&openapi::Answer {
+        method,
+        path,
+        status,
+        headers: &headers,
+        body: &body,
+    });
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The body of a chunked transfer coding (what is malformed ends it).
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(i) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&rest[..i])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok());
+        let Some(size) = size.filter(|n| *n > 0) else {
+            break;
+        };
+        let Some(chunk) = rest.get(i + 2..i + 2 + size) else {
+            break;
+        };
+        out.extend_from_slice(chunk);
+        rest = rest.get(i + 4 + size..).unwrap_or_default();
+    }
+    out
+}
+
+/// The test client: reqwest's, with every response checked against the OpenAPI
+/// document before the test sees it.
+#[derive(Clone)]
+pub struct Client(pub reqwest::Client);
+
+impl Client {
+    /// A request of `method` to `url`.
+    pub fn request(&self, method: reqwest::Method, url: impl reqwest::IntoUrl) -> RequestBuilder {
+        RequestBuilder {
+            client: self.0.clone(),
+            inner: self.0.request(method, url),
+        }
+    }
+
+    pub fn get(&self, url: impl reqwest::IntoUrl) -> RequestBuilder {
+        self.request(reqwest::Method::GET, url)
+    }
+
+    pub fn post(&self, url: impl reqwest::IntoUrl) -> RequestBuilder {
+        self.request(reqwest::Method::POST, url)
+    }
+
+    pub fn put(&self, url: impl reqwest::IntoUrl) -> RequestBuilder {
+        self.request(reqwest::Method::PUT, url)
+    }
+
+    pub fn patch(&self, url: impl reqwest::IntoUrl) -> RequestBuilder {
+        self.request(reqwest::Method::PATCH, url)
+    }
+
+    pub fn delete(&self, url: impl reqwest::IntoUrl) -> RequestBuilder {
+        self.request(reqwest::Method::DELETE, url)
+    }
+}
+
+/// A request of the test [`Client`].
+pub struct RequestBuilder {
+    client: reqwest::Client,
+    inner: reqwest::RequestBuilder,
+}
+
+impl RequestBuilder {
+    pub fn header(self, name: &str, value: impl AsRef<str>) -> Self {
+        RequestBuilder {
+            inner: self.inner.header(name, value.as_ref()),
+            ..self
+        }
+    }
+
+    pub fn body(self, body: impl Into<reqwest::Body>) -> Self {
+        RequestBuilder {
+            inner: self.inner.body(body),
+            ..self
+        }
+    }
+
+    /// Sends the request; the response, once checked against the document (a response
+    /// that does not match fails the test), with its body read and put back.
+    pub async fn send(self) -> reqwest::Result<reqwest::Response> {
+        let req = self.inner.build()?;
+        let method = req.method().clone();
+        let path = match req.url().query() {
+            Some(q) => format!("{}?{q}", req.url().path()),
+            None => req.url().path().to_owned(),
+        };
+        let res = self.client.execute(req).await?;
+        let (status, version, headers) = (res.status(), res.version(), res.headers().clone());
+        let body = res.bytes().await?;
+        let pairs: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        openapi::assert_conforms(&openapi::Answer {
+            method: method.as_str(),
+            path: &path,
+            status: status.as_u16(),
+            headers: &pairs,
+            body: &body,
+        });
+        let mut rebuilt = http::Response::new(body);
+        *rebuilt.status_mut() = status;
+        *rebuilt.version_mut() = version;
+        *rebuilt.headers_mut() = headers;
+        Ok(reqwest::Response::from(rebuilt))
+    }
 }
 
 pub fn create_body(name: &str) -> Value {
