@@ -7,6 +7,8 @@
 //!
 //! - [`MockAdapter::builder`] sets packages, the scale key, the history limit, the
 //!   default timeout and the [`Clock`].
+//! - [`MockAdapter::from_settings`] makes a mock from [`MockSettings`], its packages
+//!   and misbehaving packages as data (the `config` block of a `type: mock` plugin).
 //! - [`MockAdapter::faults`] injects failures and latency per [`Operation`](o2dms_core::Operation), leaves
 //!   deployments stuck `pending-*`, and makes packages misbehave by name
 //!   ([`Faults::package_never_ready`], [`Faults::package_ignores_scale`]).
@@ -75,6 +77,7 @@ mod adapter;
 mod builder;
 mod clock;
 mod faults;
+mod settings;
 mod state;
 mod upload;
 mod workload;
@@ -87,6 +90,7 @@ pub use builder::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use faults::Faults;
+pub use settings::{MockFaults, MockPackage, MockSettings};
 
 use state::Shared;
 

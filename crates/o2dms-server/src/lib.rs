@@ -27,9 +27,13 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! [`Server::serve_with`] serves over any [`Listener`] (a TLS listener, a Unix socket)
+//! with the same graceful shutdown.
 
 mod context;
 mod limits;
+mod listener;
 mod middleware;
 pub mod operations;
 mod problem_response;
@@ -37,5 +41,6 @@ mod routes;
 mod server;
 
 pub use limits::Limits;
+pub use listener::Listener;
 pub use operations::Operations;
 pub use server::{BuildError, Server, ServerBuilder, ShutdownReport};

@@ -18,7 +18,7 @@ use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::context::{wait_of, AppState};
 use crate::problem_response::{self, ensure_problem, ApiError};
@@ -91,7 +91,14 @@ pub(crate) fn layered(routes: Router, state: AppState) -> Router {
     let max_body = limits.body_bytes.max(limits.upload_bytes);
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(RequestIds::new()))
-        .layer(TraceLayer::new_for_http().make_span_with(span))
+        // A 5xx here is mostly the adapter's answer (Backend 502, Unavailable 503, Timeout
+        // 504), which the operation logs with its kind; a panic is logged where it is
+        // caught. So failures are debug lines, not errors.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(span)
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("version"),

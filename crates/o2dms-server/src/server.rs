@@ -2,7 +2,7 @@
 //! with graceful shutdown.
 
 use std::collections::BTreeMap;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -228,6 +228,8 @@ impl Server {
     /// requests finish; then running operations get to finish. Each phase waits at most
     /// [`Limits::shutdown_grace`]; the report names what did not end.
     ///
+    /// [`Server::serve_with`] does the same over any stream listener (TLS, Unix).
+    ///
     /// # Errors
     /// The listener failing.
     pub async fn serve(
@@ -235,41 +237,11 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<ShutdownReport> {
-        let grace = self.state.limits.shutdown_grace;
-        let app = self.router();
-        let mut stopped = self.stop.subscribe();
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        });
-        let stop = self.stop.clone();
-        let mut stopped = self.stop.subscribe();
-        let signal = async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            stop.send_replace(true);
-        };
-        tokio::spawn(signal);
-        let drain_deadline = async move {
-            let _ = stopped.wait_for(|s| *s).await;
-            tokio::time::sleep(grace).await;
-        };
-        let connections_closed = tokio::select! {
-            served = serve.into_future() => { served?; true }
-            () = drain_deadline => false,
-        };
-        self.stop.send_replace(true);
-        let ops = self.state.ops.clone();
-        let unfinished = if ops.wait_idle(grace).await {
-            Vec::new()
-        } else {
-            ops.running()
-        };
-        for o in &unfinished {
-            tracing::warn!(id = %o.id, operation = %o.operation, "operation still running at shutdown");
-        }
-        Ok(ShutdownReport {
-            connections_closed,
-            unfinished,
-        })
+        self.serve_with(listener, shutdown).await
+    }
+
+    /// The stop signal and the state, for [`Server::serve_with`].
+    pub(crate) fn parts(&self) -> (&AppState, &watch::Sender<bool>) {
+        (&self.state, &self.stop)
     }
 }
