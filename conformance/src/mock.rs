@@ -6,7 +6,7 @@
 //! `ignores-scale` ignores the scale key.
 
 use o2dms_core::Values;
-use o2dms_mock::{MockAdapter, PackageSpec};
+use o2dms_mock::{MockAdapter, MockPackage, MockSettings};
 
 use crate::fixtures::{Fixture, FixtureSource};
 use crate::settings::Settings;
@@ -17,7 +17,7 @@ use crate::settings::Settings;
 pub const PENDING_INSTALL_HOLD: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// A mock with every fixture package of `source` loaded and marked, never-ready installs
-/// held pending for [`PENDING_INSTALL_HOLD`].
+/// held pending for [`PENDING_INSTALL_HOLD`]: [`fixture_mock_settings`] made real.
 ///
 /// `source`: a [`FixtureSource`] (`FixtureSource::Embedded`: the charts built into the
 /// library), a directory (`&Path`, `PathBuf`), or
@@ -28,10 +28,17 @@ pub const PENDING_INSTALL_HOLD: std::time::Duration = std::time::Duration::from_
 /// # Errors
 /// A chart that cannot be read, or a `values.yaml` that is not a map.
 pub fn fixture_mock(source: impl Into<FixtureSource>) -> Result<MockAdapter, String> {
+    MockAdapter::from_settings(&fixture_mock_settings(source)?).map_err(|e| e.to_string())
+}
+
+/// The fixture mock as data: the `config` of a `type: mock` plugin (e.g. for
+/// `o2dms serve`) that hosts the same mock as [`fixture_mock`].
+///
+/// # Errors
+/// A chart that cannot be read, or a `values.yaml` that is not a map.
+pub fn fixture_mock_settings(source: impl Into<FixtureSource>) -> Result<MockSettings, String> {
     let source = source.into();
-    let mut builder = MockAdapter::builder();
-    let mut never_ready = Vec::new();
-    let mut ignores_scale = Vec::new();
+    let mut settings = MockSettings::default();
     for f in Fixture::ALL {
         let chart = source
             .chart(f)
@@ -50,21 +57,16 @@ pub fn fixture_mock(source: impl Into<FixtureSource>) -> Result<MockAdapter, Str
             None => Values::new(),
         };
         match f {
-            Fixture::NeverReady => never_ready.push(name.clone()),
-            Fixture::IgnoresScale => ignores_scale.push(name.clone()),
+            Fixture::NeverReady => settings.faults.never_ready.push(name.clone()),
+            Fixture::IgnoresScale => settings.faults.ignores_scale.push(name.clone()),
             _ => {}
         }
-        builder = builder.package(PackageSpec::new(name, version).values(values));
+        settings
+            .packages
+            .push(MockPackage::new(name, version).values(values));
     }
-    let mock = builder.build();
-    for n in never_ready {
-        mock.faults().package_never_ready(n);
-    }
-    for n in ignores_scale {
-        mock.faults().package_ignores_scale(n);
-    }
-    mock.faults().hold_pending_install(PENDING_INSTALL_HOLD);
-    Ok(mock)
+    settings.faults.hold_pending_install_ms = Some(PENDING_INSTALL_HOLD.as_millis() as u64);
+    Ok(settings)
 }
 
 /// Settings for the in-memory mock: [`Settings::fast`] with a 100 ms never-ready timeout

@@ -68,6 +68,10 @@ pub struct ConformanceArgs {
     /// A file holding the bearer token for `--endpoint`.
     #[arg(long, requires = "endpoint")]
     pub token_file: Option<PathBuf>,
+    /// Run the adapter (mock, or Helm on the cluster) behind `o2dms serve`, built from
+    /// this workspace and started for the run, and the suite over its REST API.
+    #[arg(long, conflicts_with_all = ["endpoint", "store"])]
+    pub via_server: bool,
     /// The cluster for the Helm adapter.
     #[arg(long, value_enum, default_value = "local")]
     pub cluster: ClusterKind,
@@ -170,7 +174,9 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
                     "endpoint: {endpoint} (deployment manager `{}`)",
                     remote.deployment_manager()
                 );
-                anyhow::Ok(o2dms_conformance_cli::run_remote(remote, settings, ctrl_c()).await)
+                anyhow::Ok(
+                    o2dms_conformance_cli::run_remote(remote, settings, ctrl_c(), None).await,
+                )
             })?
         }
         (None, AdapterKind::Mock) => {
@@ -178,16 +184,29 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
                 bail!("--kubeconfig, --helm and --store apply to --adapter helm only");
             }
             settings.cluster = ClusterInfo::default();
-            let mock = o2dms_conformance::mock::fixture_mock(settings.fixture_source())
-                .map_err(|e| anyhow::anyhow!("preparing the mock: {e}"))?;
-            let adapter = Arc::new(o2dms_layers::Events::new(mock));
-            runtime.block_on(async {
-                Suite::new(settings)
-                    .events(adapter.clone())
-                    .interrupt_on(ctrl_c())
-                    .run(&*adapter)
-                    .await
-            })
+            if args.via_server {
+                let mock =
+                    o2dms_conformance::mock::fixture_mock_settings(settings.fixture_source())
+                        .map_err(|e| anyhow::anyhow!("preparing the mock: {e}"))?;
+                let binary = crate::served::build_binary(false)?;
+                let config = crate::served::one_plugin("mock", "mock", serde_json::to_value(mock)?);
+                let served = crate::served::Served::start(&binary, &config, "warn")?;
+                let endpoint = format!("{}/mock", served.url());
+                let report = runtime.block_on(over_the_wire(&endpoint, settings, None))?;
+                stopped(served)?;
+                report
+            } else {
+                let mock = o2dms_conformance::mock::fixture_mock(settings.fixture_source())
+                    .map_err(|e| anyhow::anyhow!("preparing the mock: {e}"))?;
+                let adapter = Arc::new(o2dms_layers::Events::new(mock));
+                runtime.block_on(async {
+                    Suite::new(settings)
+                        .events(adapter.clone())
+                        .interrupt_on(ctrl_c())
+                        .run(&*adapter)
+                        .await
+                })
+            }
         }
         (None, AdapterKind::Helm) => runtime.block_on(run_helm(&args, settings))?,
     };
@@ -217,6 +236,32 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
         if core.verdict == o2dms_conformance::Verdict::Failure {
             bail!("not conformant for the core profile: {}", core.reason);
         }
+    }
+    Ok(())
+}
+
+/// The suite through `endpoint`'s REST API, removing what the run left on the cluster
+/// with `cleanup`.
+async fn over_the_wire(
+    endpoint: &str,
+    settings: Settings,
+    cleanup: Option<Arc<dyn o2dms_conformance::NamespaceCleanup>>,
+) -> anyhow::Result<o2dms_conformance::Report> {
+    let options = o2dms_conformance_cli::EndpointOptions {
+        endpoint: endpoint.to_owned(),
+        ..Default::default()
+    };
+    let remote = o2dms_conformance_cli::connect(&options).await?;
+    eprintln!("endpoint: {endpoint} (the suite over the REST API)");
+    Ok(o2dms_conformance_cli::run_remote(remote, settings, ctrl_c(), cleanup).await)
+}
+
+/// Stops a server the run started; an unclean exit (operations left running) fails the
+/// run.
+fn stopped(served: crate::served::Served) -> anyhow::Result<()> {
+    let status = served.stop()?;
+    if !status.success() {
+        bail!("o2dms serve exited {status} (operations left unfinished?)");
     }
     Ok(())
 }
@@ -423,6 +468,26 @@ async fn run_helm(
             .delete_created_namespaces(true)
             .build()
             .map_err(|e| anyhow::anyhow!("helm adapter configuration: {e}"))?;
+        if args.via_server {
+            let helm = serde_json::json!({
+                "kubeconfig": cluster.kubeconfig_path(),
+                "helmBinary": config.helm_binary,
+                "dataDir": data.path(),
+                "createNamespace": true,
+                "deleteCreatedNamespaces": true,
+            });
+            let binary = crate::served::build_binary(false)?;
+            let served = crate::served::Served::start(
+                &binary,
+                &crate::served::one_plugin("helm", "helm", helm),
+                "warn",
+            )?;
+            let endpoint = format!("{}/helm", served.url());
+            let cleanup = Arc::new(KubeNamespaces::new(cluster.client()));
+            let report = over_the_wire(&endpoint, settings, Some(cleanup)).await?;
+            stopped(served)?;
+            return Ok(report);
+        }
         let adapter = match &store.store {
             None => o2dms_helm::HelmAdapter::connect(config).await,
             Some(s) => o2dms_helm::HelmAdapter::connect_with_store(config, s.clone()).await,

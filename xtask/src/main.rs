@@ -1,10 +1,13 @@
-//! `cargo xtask`: the project's commands (conformance, out-of-tree, cluster, bench).
+//! `cargo xtask`: the project's commands (conformance, out-of-tree, cluster, bench,
+//! bench-api).
 
 mod bench;
+mod bench_api;
 mod cluster;
 
 mod conformance;
 mod out_of_tree;
+mod served;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +29,9 @@ enum Command {
     Cluster(cluster::ClusterArgs),
     /// The Helm adapter side by side with the helm CLI on one cluster.
     Bench(bench::BenchArgs),
+    /// The REST API (`o2dms serve`) against the in-process adapters: get latency,
+    /// throughput under wrk, memory, and what it adds to a Helm create.
+    BenchApi(bench_api::BenchApiArgs),
     /// (Run by `bench`.) One fresh adapter process reading at scale, for its memory.
     #[command(hide = true)]
     BenchMemory(bench::memory::MemoryArgs),
@@ -38,6 +44,7 @@ fn main() -> anyhow::Result<()> {
         Command::OutOfTree(args) => out_of_tree::run(args),
         Command::Cluster(args) => cluster::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::BenchApi(args) => bench_api::run(args),
         Command::BenchMemory(args) => bench::memory::run_child(args),
     }
 }

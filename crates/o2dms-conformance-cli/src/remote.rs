@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use o2dms_conformance::{ClusterInfo, Report, Settings, Suite};
+use o2dms_conformance::{ClusterInfo, NamespaceCleanup, Report, Settings, Suite};
 
 /// How to reach a DMS server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,21 +43,25 @@ pub async fn connect(options: &EndpointOptions) -> anyhow::Result<o2dms_remote::
 }
 
 /// Runs the suite against `remote`. Operation events are observed on the client side
-/// (each write and its answer), the server's own notifications not yet; namespaces are
-/// the server's to create and remove.
+/// (each write and its answer), the server's own notifications not yet. Namespaces are
+/// the server's to create and remove; a harness that knows the server's cluster passes
+/// `cleanup` to remove what the run left (e.g. [`KubeNamespaces`](crate::KubeNamespaces)).
 pub async fn run_remote(
     remote: o2dms_remote::RemoteAdapter,
     mut settings: Settings,
     interrupt: impl std::future::Future<Output = ()> + Send + 'static,
+    cleanup: Option<Arc<dyn NamespaceCleanup>>,
 ) -> Report {
     settings.cluster = ClusterInfo {
         kind: "remote".to_owned(),
         kubernetes_version: None,
     };
     let adapter = Arc::new(o2dms_layers::Events::new(remote));
-    Suite::new(settings)
+    let mut suite = Suite::new(settings)
         .events(adapter.clone())
-        .interrupt_on(interrupt)
-        .run(&*adapter)
-        .await
+        .interrupt_on(interrupt);
+    if let Some(c) = cleanup {
+        suite = suite.namespace_cleanup(c);
+    }
+    suite.run(&*adapter).await
 }

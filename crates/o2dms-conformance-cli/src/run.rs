@@ -156,7 +156,7 @@ async fn run_async(cli: &Cli) -> anyhow::Result<Exit> {
                 "endpoint: {endpoint} (deployment manager `{}`)",
                 remote.deployment_manager()
             );
-            crate::remote::run_remote(remote, settings, interrupt).await
+            crate::remote::run_remote(remote, settings, interrupt, None).await
         }
         (None, AdapterKind::Mock) => {
             if cli.kubeconfig.is_some()
