@@ -19,6 +19,14 @@ pub const PREFER_HEADER: &str = "Prefer";
 /// The response header saying which preferences were honoured (RFC 7240).
 pub const PREFERENCE_APPLIED_HEADER: &str = "Preference-Applied";
 
+/// The response header of a 401 (RFC 9110): how to authenticate.
+pub const WWW_AUTHENTICATE: &str = "WWW-Authenticate";
+/// The challenge of a 401 without credentials: a bearer token (RFC 6750) in realm
+/// `o2dms` (a client certificate, where the server accepts them, is the alternative).
+pub const BEARER_CHALLENGE: &str = "Bearer realm=\"o2dms\"";
+/// The challenge of a 401 whose bearer token (or client certificate) is not accepted.
+pub const BEARER_INVALID_TOKEN: &str = "Bearer realm=\"o2dms\", error=\"invalid_token\"";
+
 /// Whether a `Content-Type` value is `media_type`, ignoring case, parameters
 /// (`; charset=utf-8`) and surrounding whitespace.
 ///

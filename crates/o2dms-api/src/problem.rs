@@ -25,6 +25,12 @@
 //! [`Problem::unsupported_media_type`], [`Problem::body_too_large`], [`Problem::bad_path`],
 //! [`Problem::bad_query`]). Kinds this crate does not know yet travel by name with status
 //! 500, and come back as [`Error::Backend`] carrying the detail.
+//!
+//! A request without credentials, or with credentials the server does not know, is
+//! [`Problem::unauthenticated`]: status 401, type `urn:o2dms:problem:unauthenticated`,
+//! kind `permission_denied` (so that it comes back as [`Error::PermissionDenied`]), sent
+//! with `WWW-Authenticate: Bearer`. Credentials that lack the scope or the deployment
+//! manager of a request are an ordinary `permission_denied` problem, 403.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -35,6 +41,9 @@ use crate::duration;
 
 /// The prefix of every problem `type` this API sends.
 pub const TYPE_PREFIX: &str = "urn:o2dms:problem:";
+
+/// The suffix of the type of [`Problem::unauthenticated`] (`urn:o2dms:problem:unauthenticated`).
+pub const UNAUTHENTICATED: &str = "unauthenticated";
 
 /// The HTTP status of an error kind: NotFound 404, AlreadyExists and Conflict 409,
 /// InvalidArgument 422, PermissionDenied 403, Unsupported 501, Timeout 504,
@@ -369,6 +378,27 @@ impl Problem {
         )
     }
 
+    /// 401: the request has no credentials, or credentials the server does not accept
+    /// (type `urn:o2dms:problem:unauthenticated`, kind `permission_denied`, `action` the
+    /// request (`GET /o2dms/v1/...`), `message` why). It never quotes the credentials.
+    /// The server sends it with [`WWW_AUTHENTICATE`](crate::media::WWW_AUTHENTICATE).
+    pub fn unauthenticated(action: impl Into<String>, message: impl Into<String>) -> Self {
+        let (action, message) = (action.into(), message.into());
+        let detail = format!("not authenticated for {action}: {message}");
+        let mut p = Problem::of_kind("permission_denied", 401, detail, None);
+        p.problem_type = format!("{TYPE_PREFIX}{UNAUTHENTICATED}");
+        p.title = "Unauthenticated".to_owned();
+        p.action = Some(action);
+        p.message = Some(message);
+        p
+    }
+
+    /// Whether this is the problem of [`Problem::unauthenticated`] (its type, or status
+    /// 401 from a server that sent another type).
+    pub fn is_unauthenticated(&self) -> bool {
+        self.status == 401 || self.problem_type == format!("{TYPE_PREFIX}{UNAUTHENTICATED}")
+    }
+
     /// 500: the server failed (a bug, a panic); the request may not be repeated with
     /// better luck (type `urn:o2dms:problem:internal`, kind `backend`).
     pub fn internal(message: impl Into<String>) -> Self {
@@ -396,7 +426,7 @@ fn parse_resource(name: &str) -> Option<Resource> {
 fn kind_of_status(status: u16) -> &'static str {
     match status {
         400 | 413 | 415 | 422 => "invalid_argument",
-        403 => "permission_denied",
+        401 | 403 => "permission_denied",
         404 => "not_found",
         409 => "conflict",
         501 => "unsupported",
@@ -409,4 +439,37 @@ fn kind_of_status(status: u16) -> &'static str {
 /// The message of an error kind this crate does not match on by name.
 fn message_of(err: &Error) -> String {
     err.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unauthenticated_is_401_and_comes_back_as_permission_denied() {
+        let p = Problem::unauthenticated("GET /o2dms/v1/deploymentManagers", "no credentials");
+        assert_eq!(p.status, 401);
+        assert_eq!(p.problem_type, "urn:o2dms:problem:unauthenticated");
+        assert_eq!(p.kind.as_deref(), Some("permission_denied"));
+        assert!(p.is_unauthenticated());
+        assert!(
+            !Problem::from_error(&Error::permission_denied("a", "b"), None).is_unauthenticated()
+        );
+        let json = serde_json::to_string(&p).unwrap();
+        let back: Problem = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            back.into_error(),
+            Error::permission_denied("GET /o2dms/v1/deploymentManagers", "no credentials")
+        );
+        // a 401 from another server, without a kind: permission denied too
+        let bare = Problem {
+            kind: None,
+            ..Problem::internal("x")
+        };
+        let bare = Problem {
+            status: 401,
+            ..bare
+        };
+        assert_eq!(bare.into_error().kind(), ErrorKind::PermissionDenied);
+    }
 }

@@ -175,8 +175,12 @@ fn every_operation_has_an_id_a_summary_a_tag_and_its_answers() {
         assert_eq!(op_tags.len(), 1, "{at}");
         assert!(tags.contains(op_tags[0].as_str().unwrap()), "{at}");
         let responses = op["responses"].as_object().unwrap();
-        for status in ["400", "500", "504"] {
+        for status in ["400", "401", "500", "504"] {
             assert!(responses.contains_key(status), "{at}: no {status}");
+        }
+        if template != paths::DEPLOYMENT_MANAGERS {
+            // scopes and deployment managers; the list is filtered instead
+            assert!(responses.contains_key("403"), "{at}: no 403");
         }
         if method == "get" {
             assert!(responses.contains_key("200"), "{at}");
@@ -318,6 +322,7 @@ fn every_error_status_has_a_problem_response() {
         Problem::no_route("/a"),
         Problem::method_not_allowed("PUT"),
         Problem::internal("a"),
+        Problem::unauthenticated("GET /a", "no credentials"),
     ];
     for p in problems {
         assert!(
@@ -328,6 +333,35 @@ fn every_error_status_has_a_problem_response() {
         );
     }
     assert_eq!(by_status.len(), responses.len(), "one response per status");
+}
+
+#[test]
+fn security_schemes_are_bearer_and_mutual_tls_and_401_says_how() {
+    let doc = doc();
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["type"], "http");
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["mutualTLS"]["type"], "mutualTLS");
+    let security = doc["security"].as_array().unwrap();
+    assert_eq!(
+        security.len(),
+        3,
+        "bearer, mutualTLS, or none (no access control): {security:?}"
+    );
+    assert!(security.iter().any(|s| s.get("bearer").is_some()));
+    assert!(security.iter().any(|s| s.get("mutualTLS").is_some()));
+    assert!(security
+        .iter()
+        .any(|s| s.as_object().is_some_and(|o| o.is_empty())));
+    let unauthenticated = &doc["components"]["responses"]["Unauthenticated"];
+    assert!(
+        unauthenticated["headers"][media::WWW_AUTHENTICATE].is_object(),
+        "{unauthenticated}"
+    );
+    assert!(doc["components"]["responses"]["Forbidden"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("scope"));
 }
 
 #[test]

@@ -4,8 +4,9 @@
 //!
 //! - `o2dms serve --config dms.yaml`: hosts every enabled plugin of the configuration
 //!   file's `plugins.dms[]` (Helm, mock) as the `/o2dms/v1` REST server
-//!   ([`o2dms_server`]), over HTTP or TLS, with structured logs and graceful shutdown on
-//!   SIGINT/SIGTERM ([`serve`]).
+//!   ([`o2dms_server`]), over HTTP or TLS, with access control from the file's
+//!   `server.auth` (bearer tokens, client certificates; loopback only without it),
+//!   structured logs and graceful shutdown on SIGINT/SIGTERM ([`serve`]).
 //!
 //! The program is [`Cli`] run by [`run`]; `src/main.rs` only parses the command line.
 //! Exit statuses are in [`exit`].

@@ -68,8 +68,9 @@ struct Served {
 }
 
 impl Served {
-    /// Starts `o2dms serve --config <config> --listen 127.0.0.1:0 <extra>` and waits
-    /// (bounded) for its `listening on` line.
+    /// Starts `o2dms serve --config <config> --listen 127.0.0.1:0 <extra>` (the
+    /// `--listen` of `extra` instead, if it has one) and waits (bounded) for its
+    /// `listening on` line.
     fn start(config: &str, extra: &[&str]) -> Served {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("dms.yaml");
@@ -78,11 +79,28 @@ impl Served {
     }
 
     fn start_in(dir: tempfile::TempDir, config: &Path, extra: &[&str]) -> Served {
+        Self::start_with_env(dir, config, extra, &[])
+    }
+
+    /// [`Served::start_in`] with environment variables set for the process.
+    fn start_with_env(
+        dir: tempfile::TempDir,
+        config: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Served {
+        // loopback and any free port, unless the test gives its own address
+        let listen: &[&str] = if extra.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
         let mut child = o2dms()
+            .envs(env.iter().copied())
             .arg("serve")
             .arg("--config")
             .arg(config)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(listen)
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -674,4 +692,477 @@ fn serve_help() {
         .expect("o2dms serve --help");
     assert!(out.status.success());
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+// ---- access control (server.auth) ----
+
+const SMO_TOKEN: &str = "smo-token-4f1a9c2e77b3";
+const VIEWER_TOKEN: &str = "viewer-token-0d83be51aa6c";
+const OVERRIDE_TOKEN: &str = "override-token-9e2b7d4410f8";
+
+/// MOCK_CONFIG with `server:` appended.
+fn with_server(server: &str) -> String {
+    format!("{MOCK_CONFIG}server:\n{server}")
+}
+
+/// Writes `content` to `dir/name` with `mode`; the path as text.
+fn secret_file(dir: &Path, name: &str, content: &str, mode: u32) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = dir.join(name);
+    std::fs::write(&path, content).expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    path.to_str().expect("utf-8").to_owned()
+}
+
+/// `method url` with an optional bearer token; the status.
+async fn status_of(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+) -> u16 {
+    let mut req = http.request(method, url);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    req.send().await.expect("send").status().as_u16()
+}
+
+#[tokio::test]
+async fn tokens_from_a_file_and_an_environment_variable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let smo = secret_file(dir.path(), "smo-token", &format!("{SMO_TOKEN}\n"), 0o600);
+    // readable by others: used, with a warning
+    let viewer_file = secret_file(dir.path(), "unused", "unused-token\n", 0o644);
+    let over = secret_file(
+        dir.path(),
+        "override",
+        &format!("  {OVERRIDE_TOKEN}  \n"),
+        0o600,
+    );
+    let config = dir.path().join("dms.yaml");
+    std::fs::write(
+        &config,
+        with_server(&format!(
+            "  auth:\n    tokens:\n      - name: smo\n        file: {smo}\n        scope: write\n        deploymentManagers: [lab]\n      - name: viewer\n        env: O2DMS_TEST_VIEWER_TOKEN\n        scope: read\n      - name: ops\n        file: {viewer_file}\n        scope: write\n"
+        )),
+    )
+    .expect("write");
+    let mut served = Served::start_with_env(
+        dir,
+        &config,
+        &[
+            "--log-level",
+            "trace",
+            "--token-file",
+            &format!("ops={over}"),
+        ],
+        &[("O2DMS_TEST_VIEWER_TOKEN", VIEWER_TOKEN)],
+    );
+    let http = client();
+    let lab = served.url("/o2dms/v1/deploymentManagers/lab/deployments");
+    let empty = served.url("/o2dms/v1/deploymentManagers/empty/deployments");
+
+    // no credentials, an unknown token: 401 with the challenge
+    let res = http.get(&lab).send().await.expect("get");
+    assert_eq!(res.status().as_u16(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer realm=\"o2dms\"");
+    let p = json_of(res, 401).await;
+    assert_eq!(p["type"], "urn:o2dms:problem:unauthenticated", "{p}");
+    assert_eq!(
+        status_of(&http, reqwest::Method::GET, &lab, Some("nope")).await,
+        401
+    );
+
+    // the file's token writes on lab only
+    let created = http
+        .post(&lab)
+        .header("authorization", format!("Bearer {SMO_TOKEN}"))
+        .header("content-type", "application/json")
+        .header("prefer", "wait=10")
+        .body(json!({"namespace": "ran", "name": "du-1", "package": "web@0.1.0"}).to_string())
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status().as_u16(), 201);
+    assert_eq!(
+        status_of(&http, reqwest::Method::GET, &empty, Some(SMO_TOKEN)).await,
+        403
+    );
+    let list = json_of(
+        http.get(served.url("/o2dms/v1/deploymentManagers"))
+            .header("authorization", format!("Bearer {SMO_TOKEN}"))
+            .send()
+            .await
+            .expect("list"),
+        200,
+    )
+    .await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
+
+    // the variable's token reads everywhere and writes nowhere
+    assert_eq!(
+        status_of(&http, reqwest::Method::GET, &empty, Some(VIEWER_TOKEN)).await,
+        200
+    );
+    let refused = http
+        .delete(format!("{lab}/ran/du-1"))
+        .header("authorization", format!("Bearer {VIEWER_TOKEN}"))
+        .send()
+        .await
+        .expect("delete");
+    let p = json_of(refused, 403).await;
+    assert_eq!(p["kind"], "permission_denied", "{p}");
+
+    // --token-file replaced the configured file of `ops`
+    assert_eq!(
+        status_of(&http, reqwest::Method::GET, &lab, Some(OVERRIDE_TOKEN)).await,
+        200
+    );
+    assert_eq!(
+        status_of(&http, reqwest::Method::GET, &lab, Some("unused-token")).await,
+        401
+    );
+
+    let (status, stderr) = served.terminate();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("request refused"), "{stderr}");
+    assert!(stderr.contains("principal=smo"), "{stderr}");
+    for token in [SMO_TOKEN, VIEWER_TOKEN, OVERRIDE_TOKEN] {
+        assert!(
+            !stderr.contains(token),
+            "a token reached the logs:\n{stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_group_readable_token_file_is_used_with_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let smo = secret_file(dir.path(), "smo-token", SMO_TOKEN, 0o640);
+    let config = dir.path().join("dms.yaml");
+    std::fs::write(
+        &config,
+        with_server(&format!(
+            "  auth:\n    tokens:\n      - {{name: smo, file: {smo}, scope: read}}\n"
+        )),
+    )
+    .expect("write");
+    let mut served = Served::start_in(dir, &config, &[]);
+    let http = client();
+    let url = served.url("/o2dms/v1/deploymentManagers");
+    assert_eq!(
+        status_of(&http, reqwest::Method::GET, &url, Some(SMO_TOKEN)).await,
+        200
+    );
+    let (status, stderr) = served.terminate();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("can be read by group or others"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(SMO_TOKEN), "{stderr}");
+}
+
+#[test]
+fn access_control_mistakes_exit_2_naming_the_key_without_the_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = secret_file(dir.path(), "empty-token", "\n", 0o600);
+    let two = secret_file(dir.path(), "two-tokens", "s3cr3t-one s3cr3t-two\n", 0o600);
+    let missing = dir.path().join("missing-token");
+    let missing = missing.to_str().expect("utf-8");
+    let ca = secret_file(dir.path(), "ca.pem", "not a certificate\n", 0o600);
+    let (_, cert, key) = certificates(dir.path());
+    let (cert, key) = (cert.to_str().expect("utf-8"), key.to_str().expect("utf-8"));
+    let cases: Vec<(String, Vec<&str>, String)> = vec![
+        (
+            "  auth:\n    tokens:\n      - {name: smo, env: O2DMS_TEST_UNSET_VARIABLE, scope: read}\n".into(),
+            vec![],
+            "`server.auth.tokens[0].env` (line 30): `O2DMS_TEST_UNSET_VARIABLE` is not set".into(),
+        ),
+        (
+            format!("  auth:\n    tokens:\n      - {{name: smo, file: {missing}, scope: read}}\n"),
+            vec![],
+            "`server.auth.tokens[0].file` (line 30)".into(),
+        ),
+        (
+            format!("  auth:\n    tokens:\n      - {{name: smo, file: {empty}, scope: read}}\n"),
+            vec![],
+            "holds no token".into(),
+        ),
+        (
+            format!("  auth:\n    tokens:\n      - {{name: smo, file: {two}, scope: read}}\n"),
+            vec![],
+            "one token on one line".into(),
+        ),
+        (
+            "  auth:\n    tokens:\n      - {name: smo, token: s3cr3t-inline, scope: read}\n".into(),
+            vec![],
+            "`server.auth.tokens[0].token` (line 30): unknown field `token`".into(),
+        ),
+        (
+            "  auth:\n    tokens:\n      - {name: smo, env: X, scope: read, deploymentManagers: [switched-on]}\n".into(),
+            vec![],
+            "`server.auth.tokens[0].deploymentManagers[0]`".into(),
+        ),
+        (
+            format!("  auth:\n    clientCa: {ca}\n    clients: [{{name: c, subject: c, scope: read}}]\n"),
+            vec![],
+            "need TLS".into(),
+        ),
+        (
+            format!("  auth:\n    clientCa: {ca}\n    clients: [{{name: c, subject: c, scope: read}}]\n"),
+            vec!["--tls-cert", &cert, "--tls-key", &key],
+            "`server.auth.clientCa` (line 29)".into(),
+        ),
+        (
+            format!("  auth:\n    clientCa: {ca}\n    clients: [{{name: c, subject: c, scope: read}}]\n"),
+            vec!["--client-ca", &ca, "--tls-cert", &cert, "--tls-key", &key],
+            "--client-ca".into(),
+        ),
+        (
+            "  auth:\n    anonymous: read\n".into(),
+            vec!["--client-ca", &ca, "--tls-cert", &cert, "--tls-key", &key],
+            "no `clientCa`".into(),
+        ),
+        (
+            "  auth:\n    anonymous: read\n".into(),
+            vec!["--token-file", "nobody=/x"],
+            "no token named `nobody`".into(),
+        ),
+    ];
+    let config = dir.path().join("dms.yaml");
+    let config = config.to_str().expect("utf-8");
+    for (server, extra, expected) in &cases {
+        std::fs::write(config, with_server(server)).expect("write");
+        let mut args = vec!["serve", "--config", config, "--listen", "127.0.0.1:0"];
+        args.extend(extra.iter().copied());
+        let (status, stderr) = run_to_exit(&args);
+        assert_eq!(status.code(), Some(2), "{server}\n{stderr}");
+        assert!(
+            stderr.contains(expected.as_str()),
+            "{expected} not in:\n{stderr}"
+        );
+        assert!(!stderr.contains("s3cr3t"), "{stderr}");
+        assert!(!stderr.contains("listening on"), "{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn without_access_control_only_loopback_unless_allowed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("dms.yaml");
+    std::fs::write(&config, MOCK_CONFIG).expect("write");
+    let path = config.to_str().expect("utf-8");
+    let (status, stderr) = run_to_exit(&["serve", "--config", path, "--listen", "0.0.0.0:0"]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--listen 0.0.0.0:0: not a loopback address")
+            && stderr.contains("--allow-unauthenticated"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("listening on"), "{stderr}");
+
+    let mut served = Served::start_in(
+        dir,
+        &config,
+        &["--listen", "0.0.0.0:0", "--allow-unauthenticated"],
+    );
+    let port = served.base.rsplit(':').next().expect("port").to_owned();
+    let res = client()
+        .get(format!(
+            "http://127.0.0.1:{port}/o2dms/v1/deploymentManagers"
+        ))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status().as_u16(), 200);
+    let (status, stderr) = served.terminate();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("without access control"), "{stderr}");
+}
+
+/// A CA for client certificates, `name` its common name.
+fn client_ca(name: &str) -> rcgen::CertifiedIssuer<'static, rcgen::KeyPair> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
+        KeyUsagePurpose,
+    };
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca.distinguished_name.push(DnType::CommonName, name);
+    CertifiedIssuer::self_signed(ca, KeyPair::generate().expect("CA key")).expect("CA")
+}
+
+/// A client certificate from `ca` for the DNS name `dns` (common name `cn`), with its
+/// key: one PEM text, as `reqwest::Identity::from_pem` and the remote adapter take it.
+fn client_identity(
+    ca: &rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+    cn: &str,
+    dns: &str,
+) -> String {
+    use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair};
+    let key = KeyPair::generate().expect("client key");
+    let mut params = CertificateParams::new(vec![dns.to_owned()]).expect("client params");
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.distinguished_name.push(DnType::CommonName, cn);
+    let cert = params.signed_by(&key, &**ca).expect("client certificate");
+    format!("{}{}", cert.pem(), key.serialize_pem())
+}
+
+/// A client trusting `server_ca`, presenting `identity` if any.
+fn tls_client(server_ca: &str, identity: Option<&str>) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .add_root_certificate(reqwest::Certificate::from_pem(server_ca.as_bytes()).expect("CA"));
+    if let Some(pem) = identity {
+        b = b.identity(reqwest::Identity::from_pem(pem.as_bytes()).expect("identity"));
+    }
+    b.build().expect("client")
+}
+
+/// `o2dms serve` over TLS with `server.auth` (the client CA written to `ca.pem`); the
+/// server CA's PEM.
+fn serve_mtls(auth: &str, clients_ca: &str) -> (Served, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server_ca, cert, key) = certificates(dir.path());
+    let ca = secret_file(dir.path(), "clients-ca.pem", clients_ca, 0o644);
+    let config = dir.path().join("dms.yaml");
+    std::fs::write(&config, with_server(&auth.replace("{CA}", &ca))).expect("write");
+    let (cert, key) = (
+        cert.to_str().expect("utf-8").to_owned(),
+        key.to_str().expect("utf-8").to_owned(),
+    );
+    let served = Served::start_in(dir, &config, &["--tls-cert", &cert, "--tls-key", &key]);
+    (served, server_ca)
+}
+
+#[tokio::test]
+async fn mutual_tls_with_a_test_ca() {
+    let ca = client_ca("o2dms clients CA");
+    let other_ca = client_ca("another CA");
+    let auth = "  auth:\n    clientCa: {CA}\n    clients:\n      - name: smo-mtls\n        subject: smo.example.net\n        scope: write\n        deploymentManagers: [lab]\n";
+    let (mut served, server_ca) = serve_mtls(auth, &ca.pem());
+    let lab = served.url("/o2dms/v1/deploymentManagers/lab/deployments");
+    let empty = served.url("/o2dms/v1/deploymentManagers/empty/deployments");
+
+    // a certificate from the CA for the configured subject: write on lab
+    let smo = client_identity(&ca, "smo", "smo.example.net");
+    let http = tls_client(&server_ca, Some(&smo));
+    let created = http
+        .post(&lab)
+        .header("content-type", "application/json")
+        .header("prefer", "wait=10")
+        .body(json!({"namespace": "ran", "name": "du-1", "package": "web@0.1.0"}).to_string())
+        .send()
+        .await
+        .expect("create over mutual TLS");
+    assert_eq!(created.status().as_u16(), 201);
+    assert_eq!(
+        status_of(&http, reqwest::Method::GET, &empty, None).await,
+        403
+    );
+
+    // the remote adapter with the same identity
+    let remote = o2dms_remote::RemoteAdapter::builder(served.url("/lab"))
+        .root_certificate_pem(server_ca.clone())
+        .client_identity_pem(smo.clone())
+        .connect()
+        .await
+        .expect("the remote adapter connects with its certificate");
+    let id = o2dms_core::DeploymentId::new("ran", "du-1").expect("id");
+    let got = o2dms_core::DmsAdapter::get_deployment(&remote, &id)
+        .await
+        .expect("get");
+    assert_eq!(got.revision, 1);
+
+    // a certificate from the CA that no client matches: 401
+    let stranger = tls_client(
+        &server_ca,
+        Some(&client_identity(&ca, "intruder", "intruder.example.net")),
+    );
+    assert_eq!(
+        status_of(&stranger, reqwest::Method::GET, &lab, None).await,
+        401
+    );
+
+    // no certificate (they are optional): 401, and the remote adapter says why
+    let anonymous = tls_client(&server_ca, None);
+    let res = anonymous.get(&lab).send().await.expect("get");
+    assert_eq!(res.status().as_u16(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer realm=\"o2dms\"");
+    let err = o2dms_remote::RemoteAdapter::builder(served.url("/lab"))
+        .root_certificate_pem(server_ca.clone())
+        .connect()
+        .await
+        .expect_err("no credentials");
+    assert_eq!(err.kind(), o2dms_core::ErrorKind::PermissionDenied, "{err}");
+    assert!(err.to_string().contains("client_identity_pem"), "{err}");
+
+    // a certificate from another CA: the handshake fails
+    let foreign = tls_client(
+        &server_ca,
+        Some(&client_identity(&other_ca, "smo", "smo.example.net")),
+    );
+    let err = foreign
+        .get(&lab)
+        .send()
+        .await
+        .expect_err("an unknown issuer must fail");
+    let why = chain(&err).to_lowercase();
+    assert!(!why.is_empty(), "{why}");
+
+    // the server went on
+    assert_eq!(
+        status_of(&http, reqwest::Method::GET, &lab, None).await,
+        200
+    );
+    let (status, stderr) = served.terminate();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("TLS handshake failed"), "{stderr}");
+    assert!(
+        !stderr.contains("smo.example.net"),
+        "certificate names in the logs:\n{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn required_client_certificates_fail_the_handshake_without_one() {
+    let ca = client_ca("o2dms clients CA");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = secret_file(dir.path(), "token", SMO_TOKEN, 0o600);
+    let auth = format!(
+        "  auth:\n    clientCa: {{CA}}\n    clientCertificates: required\n    tokens:\n      - {{name: smo, file: {token}, scope: read}}\n"
+    );
+    let (mut served, server_ca) = serve_mtls(&auth, &ca.pem());
+    let url = served.url("/o2dms/v1/deploymentManagers");
+
+    let err = tls_client(&server_ca, None)
+        .get(&url)
+        .header("authorization", format!("Bearer {SMO_TOKEN}"))
+        .send()
+        .await
+        .expect_err("no certificate: no handshake");
+    assert!(!chain(&err).is_empty());
+    // a certificate from the CA opens the connection; no client is configured, so the
+    // token decides
+    let http = tls_client(
+        &server_ca,
+        Some(&client_identity(&ca, "any", "any.example.net")),
+    );
+    assert_eq!(
+        status_of(&http, reqwest::Method::GET, &url, None).await,
+        401
+    );
+    assert_eq!(
+        status_of(&http, reqwest::Method::GET, &url, Some(SMO_TOKEN)).await,
+        200
+    );
+    let (status, stderr) = served.terminate();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    drop(dir);
 }

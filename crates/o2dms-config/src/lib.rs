@@ -1,4 +1,7 @@
 //! The O2-DMS plugin configuration: the spec's `plugins.dms[]` YAML, read in one place.
+//! Beside `plugins`, a `server` section holds what `o2dms serve` needs: its access
+//! control ([`server`]: tokens read from files or environment variables, never written
+//! in the file; client certificates).
 //!
 //! [`Config`] reads the file and checks what every plugin shares: names are DNS-1123
 //! labels and unique, `type` is known (`helm`, `mock`), at most one enabled plugin is the
@@ -44,6 +47,11 @@
 pub mod duration;
 mod error;
 mod model;
+pub mod server;
 
 pub use error::ConfigError;
 pub use model::{Config, DmsPlugin, PluginKind};
+pub use server::{
+    Anonymous, AuthSettings, ClientCertificates, ClientSettings, Scope, ServerSettings,
+    TokenSettings, TokenSource,
+};

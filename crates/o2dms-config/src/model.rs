@@ -14,6 +14,7 @@ use serde_path_to_error::{Path as KeyPath, Segment};
 use serde_saphyr::{MessageFormatter, Spanned, UserMessageFormatter};
 
 use crate::error::{without_values, ConfigError};
+use crate::server::{self, ServerForm, ServerSettings};
 
 /// The configuration file: the spec's `plugins.dms[]`, checked.
 ///
@@ -23,6 +24,7 @@ use crate::error::{without_values, ConfigError};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     plugins: Vec<DmsPlugin>,
+    server: ServerSettings,
 }
 
 /// Which adapter a plugin uses (its `type`).
@@ -163,10 +165,15 @@ impl DmsPlugin {
 /// The file's shape; what a plugin's `config` holds is its adapter's business. A key with
 /// nothing after it (`plugins:`, `enabled:`) is as if left out.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a mapping with `plugins`")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `plugins` and `server`"
+)]
 struct FileForm {
     #[serde(default)]
     plugins: Option<PluginsForm>,
+    #[serde(default)]
+    server: Option<ServerForm>,
 }
 
 #[derive(Deserialize)]
@@ -198,7 +205,7 @@ struct PluginForm {
 }
 
 /// A serde-saphyr line (1-based; 0 when unknown).
-fn line_of(location: serde_saphyr::Location) -> Option<u64> {
+pub(crate) fn line_of(location: serde_saphyr::Location) -> Option<u64> {
     Some(location.line()).filter(|&l| l > 0)
 }
 
@@ -217,30 +224,46 @@ fn key_path<'a>(root: &str, segments: impl Iterator<Item = &'a Segment>) -> Stri
 
 /// The key path of an error in the file's outer shape, as the file spells it.
 ///
-/// serde_path_to_error sees the [`Spanned`] wrapper of an entry (`plugins.dms[0]`) and
-/// of its `config` block as a mapping whose `value` key holds the wrapped value; that
+/// serde_path_to_error sees each [`Spanned`] wrapper (of a plugin entry
+/// `plugins.dms[0]` and its `config` block, of `server.auth` and of its `tokens[i]` and
+/// `clients[i]` entries) as a mapping whose `value` key holds the wrapped value; that
 /// step is not in the file, so it is left out: `plugins.dms[0].value.config.value.x` is
-/// `plugins.dms[0].config.x`.
+/// `plugins.dms[0].config.x`. Only one step per wrapper: an unknown key `value` written
+/// in the file is kept (`server.auth.tokens[0].value`).
 fn file_key(path: &KeyPath) -> String {
-    let segments: Vec<&Segment> = path.iter().collect();
-    let is_key =
-        |i: usize, name: &str| matches!(segments.get(i), Some(Segment::Map { key }) if key == name);
-    let wrapper = |i: usize| {
-        is_key(i, "value")
-            && ((i == 3 && matches!(segments[2], Segment::Seq { .. }))
-                || (i == 5 && is_key(4, "config")))
-    };
-    let kept = segments
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| !wrapper(i))
-        .map(|(_, s)| *s);
-    let key = key_path("", kept);
+    let mut key = String::new();
+    let mut unwrapped = false;
+    for segment in path.iter() {
+        let is_value = matches!(segment, Segment::Map { key } if key == "value");
+        if is_value && !unwrapped && spanned_at(&key) {
+            unwrapped = true;
+            continue;
+        }
+        unwrapped = false;
+        key = key_path(&key, std::iter::once(segment));
+    }
     if key.is_empty() {
         "(document)".to_owned()
     } else {
         key
     }
+}
+
+/// Whether the value at `key` is read through a [`Spanned`] wrapper.
+fn spanned_at(key: &str) -> bool {
+    let entry = |key: &str, list: &str| {
+        key.strip_prefix(list)
+            .and_then(|r| r.strip_prefix('['))
+            .and_then(|r| r.strip_suffix(']'))
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    };
+    key == "server.auth"
+        || entry(key, "plugins.dms")
+        || entry(key, "server.auth.tokens")
+        || entry(key, "server.auth.clients")
+        || key
+            .strip_suffix(".config")
+            .is_some_and(|k| entry(k, "plugins.dms"))
 }
 
 /// A serde-saphyr error as a [`ConfigError`]: text that is not one YAML document is
@@ -274,8 +297,13 @@ fn file_error(e: &serde_saphyr::Error, path: Option<&KeyPath>) -> ConfigError {
         E::NonFiniteFloat { .. } => "not a finite number".to_owned(),
         _ => without_values(&UserMessageFormatter.format_message(inner)),
     };
+    let key = path.map_or_else(|| "(document)".to_owned(), file_key);
+    let reason = match server::inline_secret_hint(&key, &reason) {
+        Some(hint) => format!("{reason}; {hint}"),
+        None => reason,
+    };
     ConfigError::Invalid {
-        key: path.map_or_else(|| "(document)".to_owned(), file_key),
+        key,
         line: inner.location().and_then(line_of),
         reason,
     }
@@ -319,7 +347,8 @@ impl Config {
             })
         })
         .map_err(|e| file_error(&e, path.as_ref()))?;
-        let entries = form.and_then(|f| f.plugins?.dms).unwrap_or_default();
+        let (plugins, server) = form.map_or((None, None), |f| (f.plugins, f.server));
+        let entries = plugins.and_then(|p| p.dms).unwrap_or_default();
         let plugins = entries
             .into_iter()
             .enumerate()
@@ -341,8 +370,14 @@ impl Config {
                 }
             })
             .collect();
-        let config = Config { plugins };
+        let mut config = Config {
+            plugins,
+            server: ServerSettings::default(),
+        };
         config.check()?;
+        if let Some(server) = server {
+            config.server = server::settings(server, &config.plugins)?;
+        }
         Ok(config)
     }
 
@@ -359,6 +394,12 @@ impl Config {
             },
             other => other,
         })
+    }
+
+    /// The `server` section (empty when the file has none): what `o2dms serve` needs
+    /// besides the plugins, its access control (`server.auth`).
+    pub fn server(&self) -> &ServerSettings {
+        &self.server
     }
 
     /// Every plugin, enabled or not, in file order.

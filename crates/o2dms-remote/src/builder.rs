@@ -22,6 +22,7 @@ pub struct RemoteBuilder {
     root_certificates: Vec<Vec<u8>>,
     accept_invalid_certs: bool,
     token: Option<String>,
+    identity: Option<Vec<u8>>,
     pub(crate) limits: Limits,
 }
 
@@ -63,6 +64,10 @@ impl fmt::Debug for RemoteBuilder {
             .field("root_certificates", &self.root_certificates.len())
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "client_identity",
+                &self.identity.as_ref().map(|_| "<redacted>"),
+            )
             .field("limits", &self.limits)
             .finish()
     }
@@ -76,6 +81,7 @@ impl RemoteBuilder {
             root_certificates: Vec::new(),
             accept_invalid_certs: false,
             token: None,
+            identity: None,
             limits: Limits::default(),
         }
     }
@@ -104,6 +110,16 @@ impl RemoteBuilder {
     /// logged nor shown by `Debug`.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Presents a client certificate (mutual TLS): `pem` holds the certificate chain
+    /// (the client's certificate first) and its private key (PKCS#8, PKCS#1 or SEC1), in
+    /// one PEM text. The key is never logged nor shown by `Debug`. A server with a client
+    /// CA maps the certificate to a client with a scope; one that requires certificates
+    /// refuses the handshake without it.
+    pub fn client_identity_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.identity = Some(pem.into());
         self
     }
 
@@ -155,10 +171,13 @@ impl RemoteBuilder {
     /// request).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] (field `endpoint`, `rootCertificate`, `token`) for a
-    /// bad setting or when the server hosts several deployment managers and none was
-    /// named; [`Error::Unavailable`] when the server cannot be reached; the server's
-    /// error (e.g. [`Error::NotFound`]... as a problem) otherwise.
+    /// [`Error::InvalidArgument`] (field `endpoint`, `rootCertificate`, `token`,
+    /// `clientIdentity`) for a bad setting or when the server hosts several deployment
+    /// managers and none was named; [`Error::Unavailable`] when the server cannot be
+    /// reached (or refuses the TLS handshake, as one that requires a client certificate
+    /// does without one); [`Error::PermissionDenied`] when the server wants credentials
+    /// (401) or refuses them (403); the server's error (e.g. [`Error::NotFound`]... as a
+    /// problem) otherwise.
     pub async fn connect(self) -> Result<RemoteAdapter, Error> {
         let mut endpoint = Endpoint::parse(&self.endpoint)?;
         if let Some(dm) = &self.dm {
@@ -202,6 +221,16 @@ impl RemoteBuilder {
             .pool_idle_timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
             .danger_accept_invalid_certs(self.accept_invalid_certs);
+        if let Some(pem) = &self.identity {
+            // reqwest's message may quote the PEM: not passed on.
+            let identity = reqwest::Identity::from_pem(pem).map_err(|_| {
+                Error::invalid(
+                    "clientIdentity",
+                    "not a PEM certificate chain with its private key (PKCS#8, PKCS#1 or SEC1)",
+                )
+            })?;
+            builder = builder.identity(identity);
+        }
         for pem in &self.root_certificates {
             let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
                 Error::invalid("rootCertificate", format!("not a PEM certificate: {e}"))

@@ -12,8 +12,11 @@
 //!   backing off to 1 s) and returns what the operation ended with.
 //! - `info` and `capabilities` are read once, when connecting.
 //! - Transport: keep-alive connections, TLS with rustls and verification on (private
-//!   CAs with [`RemoteBuilder::root_certificate_pem`]), an optional bearer token that is
-//!   never logged, bounded response sizes and time limits.
+//!   CAs with [`RemoteBuilder::root_certificate_pem`]), an optional bearer token
+//!   ([`RemoteBuilder::bearer_token`]) and client certificate for mutual TLS
+//!   ([`RemoteBuilder::client_identity_pem`]), never logged, bounded response sizes and
+//!   time limits. A 401 is [`o2dms_core::Error::PermissionDenied`] saying which
+//!   credentials to give.
 //!
 //! ```no_run
 //! # async fn run() -> o2dms_core::Result<()> {

@@ -142,6 +142,13 @@ fn error_of(what: &str, status: StatusCode, content_type: Option<&str>, body: &[
         media::is(content_type, media::PROBLEM_JSON) || media::is(content_type, media::JSON);
     if is_problem {
         if let Ok(problem) = serde_json::from_slice::<Problem>(body) {
+            if problem.is_unauthenticated() {
+                let why = problem
+                    .message
+                    .or(problem.detail)
+                    .unwrap_or_else(|| "no credentials".to_owned());
+                return unauthenticated(what, &why);
+            }
             return problem.into_error();
         }
     }
@@ -151,11 +158,21 @@ fn error_of(what: &str, status: StatusCode, content_type: Option<&str>, body: &[
         StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT | StatusCode::BAD_GATEWAY => {
             Error::unavailable(message)
         }
-        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => {
-            Error::permission_denied(what.to_owned(), message)
-        }
+        StatusCode::UNAUTHORIZED => unauthenticated(what, &message),
+        StatusCode::FORBIDDEN => Error::permission_denied(what.to_owned(), message),
         _ => Error::backend(message),
     }
+}
+
+/// The error of a 401: the server wants credentials it did not get (or does not know).
+fn unauthenticated(what: &str, why: &str) -> Error {
+    Error::permission_denied(
+        what.to_owned(),
+        format!(
+            "the server did not authenticate the request (401: {why}); give the adapter a bearer \
+             token (`bearer_token`) or a client certificate (`client_identity_pem`) it accepts"
+        ),
+    )
 }
 
 /// A request that got no answer: the server is unreachable or too slow.
@@ -238,6 +255,37 @@ mod tests {
             b"{",
         );
         assert_eq!(broken.kind(), ErrorKind::Backend);
+    }
+
+    #[test]
+    fn a_401_is_permission_denied_saying_what_to_give() {
+        let p = Problem::unauthenticated("GET /x", "no credentials: send a token");
+        let body = serde_json::to_vec(&p).unwrap();
+        let err = error_of(
+            "GET /x",
+            StatusCode::UNAUTHORIZED,
+            Some("application/problem+json"),
+            &body,
+        );
+        match &err {
+            Error::PermissionDenied { action, message } => {
+                assert_eq!(action, "GET /x");
+                assert!(
+                    message.contains("no credentials: send a token"),
+                    "{message}"
+                );
+                assert!(message.contains("bearer_token"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let bare = error_of(
+            "GET /x",
+            StatusCode::UNAUTHORIZED,
+            Some("text/plain"),
+            b"nope",
+        );
+        assert_eq!(bare.kind(), ErrorKind::PermissionDenied);
+        assert!(bare.to_string().contains("401"), "{bare}");
     }
 
     #[test]

@@ -240,3 +240,99 @@ fn the_token_never_shows() {
     assert!(!text.contains("s3cr3t-t0ken"), "{text}");
     assert!(text.contains("redacted"));
 }
+
+#[test]
+fn the_client_identity_never_shows() {
+    let b = RemoteAdapter::builder("https://127.0.0.1:1/edge").client_identity_pem(
+        "-----BEGIN PRIVATE KEY-----\ns3cr3t-k3y\n-----END PRIVATE KEY-----\n",
+    );
+    let text = format!("{b:?}");
+    assert!(!text.contains("s3cr3t-k3y"), "{text}");
+    assert!(text.contains("client_identity"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_identity_that_is_not_pem_is_named_without_quoting_it() {
+    let err = RemoteAdapter::builder("https://127.0.0.1:1/edge")
+        .client_identity_pem("s3cr3t-material, not PEM")
+        .connect()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::InvalidArgument { field, reason } => {
+            assert_eq!(field, "clientIdentity");
+            assert!(!reason.contains("s3cr3t"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // a real certificate and key are accepted (the connection then fails: no server)
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["client.example.net".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let err = RemoteAdapter::builder("https://127.0.0.1:1/edge")
+        .client_identity_pem(format!("{}{}", cert.pem(), key.serialize_pem()))
+        .connect_timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_access_control_wants_the_token() {
+    use o2dms_server::{Access, Auth, Scope};
+    const TOKEN: &str = "remote-test-token-5d1e";
+    let server = o2dms_server::Server::builder()
+        .adapter("edge", mock())
+        .auth(Auth::new().token("suite", TOKEN, Access::new(Scope::Write)))
+        .build()
+        .expect("server");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/edge", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+
+    let err = RemoteAdapter::builder(url.clone())
+        .connect()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::PermissionDenied { action, message } => {
+            assert!(
+                action.starts_with("GET /o2dms/v1/deploymentManagers/edge"),
+                "{action}"
+            );
+            assert!(
+                message.contains("401") && message.contains("bearer_token"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = RemoteAdapter::builder(url.clone())
+        .bearer_token("not-the-token")
+        .connect()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    let dms = RemoteAdapter::builder(url)
+        .bearer_token(TOKEN)
+        .connect()
+        .await
+        .expect("connects with the token");
+    let id = DeploymentId::new("ran", "with-token").unwrap();
+    let created = dms
+        .create_deployment(CreateDeployment::new(
+            id,
+            PackageId::new("web@1.0.0").unwrap(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(created.revision, 1);
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+}

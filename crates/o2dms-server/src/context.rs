@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::watch;
 
+use crate::auth::Auth;
 use crate::limits::Limits;
 use crate::operations::Operations;
 use crate::problem_response::ApiError;
@@ -30,6 +31,8 @@ pub(crate) struct Dm {
 /// What every route shares.
 pub(crate) struct Shared {
     pub(crate) dms: BTreeMap<String, Arc<Dm>>,
+    /// Access control; `None`: every request is let in.
+    pub(crate) auth: Option<Arc<Auth>>,
     pub(crate) ops: Arc<Operations>,
     pub(crate) limits: Limits,
     /// Turns true when the server shuts down: waits end at once.

@@ -30,7 +30,14 @@
 //!
 //! [`Server::serve_with`] serves over any [`Listener`] (a TLS listener, a Unix socket)
 //! with the same graceful shutdown.
+//!
+//! Access control ([`auth`]): without a policy every request is let in (for loopback,
+//! or behind something that authenticates); with [`ServerBuilder::auth`], bearer tokens
+//! and client certificates (verified by a TLS listener, see [`Peer`]) each have a scope
+//! (`read`, `write`) and optionally a set of deployment managers; no or unknown
+//! credentials are 401, too little access 403.
 
+pub mod auth;
 mod context;
 mod limits;
 mod listener;
@@ -40,7 +47,8 @@ mod problem_response;
 mod routes;
 mod server;
 
+pub use auth::{Access, Auth, Principal, Scope};
 pub use limits::Limits;
-pub use listener::Listener;
+pub use listener::{Listener, Peer, PeerInfo};
 pub use operations::Operations;
 pub use server::{BuildError, Server, ServerBuilder, ShutdownReport};

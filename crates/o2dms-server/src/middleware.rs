@@ -1,5 +1,6 @@
 //! The layers around the routes: request ids, tracing spans, the `Version` header,
-//! problems for every error, panics caught, body size and request time limits.
+//! problems for every error, panics caught, access control, body size and request time
+//! limits.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use tower_http::request_id::{
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
+use crate::auth;
 use crate::context::{wait_of, AppState};
 use crate::problem_response::{self, ensure_problem, ApiError};
 
@@ -51,7 +53,8 @@ impl MakeRequestId for RequestIds {
 }
 
 /// The span of a request: method, path (never the query: it may carry `continue`
-/// tokens), request id. Bodies and other headers are never logged.
+/// tokens), request id, and the principal (the configured name of the token or client,
+/// recorded by access control). Bodies and other headers are never logged.
 fn span<B>(req: &http::Request<B>) -> tracing::Span {
     let id = req
         .headers()
@@ -63,6 +66,7 @@ fn span<B>(req: &http::Request<B>) -> tracing::Span {
         method = %req.method(),
         path = %req.uri().path(),
         request_id = %id,
+        principal = tracing::field::Empty,
     )
 }
 
@@ -106,6 +110,8 @@ pub(crate) fn layered(routes: Router, state: AppState) -> Router {
         ))
         .layer(from_fn_with_state(max_body, ensure_problem))
         .layer(CatchPanicLayer::custom(problem_response::panic_response))
+        // access control before anything else a route does (unknown routes included)
+        .layer(from_fn_with_state(state.clone(), auth::middleware::check))
         .layer(from_fn_with_state(state, timeout))
         // innermost: the routes take any body, the middleware above only axum's
         .layer(RequestBodyLimitLayer::new(max_body));

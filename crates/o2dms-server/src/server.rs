@@ -13,6 +13,7 @@ use o2dms_core::{DmsAdapter, Error};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::auth::Auth;
 use crate::context::{AppState, Dm, Shared};
 use crate::limits::Limits;
 use crate::operations::Operations;
@@ -33,6 +34,10 @@ pub enum BuildError {
     /// Two deployment managers have the same name.
     #[error("deployment manager `{0}` is added twice")]
     Duplicate(String),
+    /// The access control policy cannot be used (a duplicate name or token, a token
+    /// that cannot be sent); the reason never quotes a token.
+    #[error("access control: {0}")]
+    Auth(String),
 }
 
 /// Builds a [`Server`]: [`Server::builder`].
@@ -40,6 +45,7 @@ pub enum BuildError {
 pub struct ServerBuilder {
     dms: Vec<(String, Option<String>, Arc<dyn DmsAdapter>)>,
     limits: Limits,
+    auth: Option<Auth>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -48,11 +54,20 @@ impl std::fmt::Debug for ServerBuilder {
         f.debug_struct("ServerBuilder")
             .field("deployment_managers", &names)
             .field("limits", &self.limits)
+            .field("auth", &self.auth)
             .finish()
     }
 }
 
 impl ServerBuilder {
+    /// Access control: every request must carry credentials `auth` accepts, with the
+    /// scope and deployment manager it needs ([`crate::auth`]). Without it (the
+    /// default), every request is let in.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
     /// Hosts `adapter` as deployment manager `name` (the `{dm}` of its paths); its type
     /// is the adapter's [`info`](DmsAdapter::info) name.
     pub fn adapter(self, name: impl Into<String>, adapter: impl DmsAdapter + 'static) -> Self {
@@ -122,8 +137,12 @@ impl ServerBuilder {
     /// The server.
     ///
     /// # Errors
-    /// A name that is not a DNS-1123 label, or a name added twice.
+    /// A name that is not a DNS-1123 label, or a name added twice; an access control
+    /// policy that cannot be used ([`BuildError::Auth`]).
     pub fn build(self) -> Result<Server, BuildError> {
+        if let Some(problem) = self.auth.as_ref().and_then(Auth::problem) {
+            return Err(BuildError::Auth(problem));
+        }
         let mut dms = BTreeMap::new();
         for (name, dm_type, adapter) in self.dms {
             segment::deployment_manager(&segment::encode(&name)).map_err(|e| {
@@ -152,6 +171,7 @@ impl ServerBuilder {
         let (stop, stopping) = watch::channel(false);
         let state: AppState = Arc::new(Shared {
             dms,
+            auth: self.auth.map(Arc::new),
             ops: Arc::new(Operations::new(self.limits.operation_retention)),
             limits: self.limits,
             stopping,
@@ -198,6 +218,7 @@ impl std::fmt::Debug for Server {
                 &self.state.dms.keys().collect::<Vec<_>>(),
             )
             .field("limits", &self.state.limits)
+            .field("auth", &self.state.auth)
             .finish_non_exhaustive()
     }
 }

@@ -26,10 +26,11 @@ pub(super) fn items() -> Vec<(&'static str, PathItemBuilder)> {
                 )
                 .responses(responses(
                     [ok(
-                        "The deployment managers, in name order.",
+                        "The deployment managers, in name order; for credentials limited to \
+                         some deployment managers, only those.",
                         schema_of::<DeploymentManagerList>(),
                     )],
-                    errors(&[&[400, 500, 504]]),
+                    errors(&[&[400, 401, 500, 504]]),
                 ))
                 .build(),
             ),

@@ -29,6 +29,7 @@ mod schemas;
 
 use utoipa::openapi::info::{InfoBuilder, LicenseBuilder};
 use utoipa::openapi::path::{OperationBuilder, Parameter, PathItemBuilder};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{OpenApi, OpenApiBuilder, PathsBuilder};
 
@@ -74,12 +75,25 @@ impl Tag {
 
 const DESCRIPTION: &str = "The O2-DMS REST API: deployment managers, each over one adapter \
 (Helm, mock), with their deployments, packages and operations.\n\n\
+Access control, when the server has it: a bearer token (`Authorization: Bearer <token>`) or a \
+client certificate (mutual TLS), each with a scope, `read` (GET) or `write` (every method), and \
+optionally limited to some deployment managers. No or unknown credentials answer 401 \
+(`urn:o2dms:problem:unauthenticated`, with `WWW-Authenticate: Bearer`), before anything else, \
+unknown routes included; credentials without the scope or the deployment manager of a request \
+answer 403 (`permission_denied`); the list of deployment managers shows only those the \
+credentials may use. A server without access control (`o2dms serve` on loopback) needs no \
+credentials: the empty security requirement.\n\n\
 Reads answer 200. Writes answer 202 Accepted with `Location` of an operation; with \
 `Prefer: wait=N` they answer the final result instead when it comes in time (201, 200, 204 \
 or a problem). Errors are RFC 9457 `application/problem+json` with the error's members; an \
 unknown route answers 404 and a method a route does not have 405. JSON member names are \
 camelCase, durations are numbers of seconds, timestamps RFC 3339 text in UTC. Requests refuse \
 unknown members; responses may add members.";
+
+/// The name of the bearer token security scheme.
+const BEARER: &str = "bearer";
+/// The name of the client certificate security scheme.
+const MUTUAL_TLS: &str = "mutualTLS";
 
 /// An operation of `tag` with its id and summary.
 fn op(id: &str, tag: Tag, summary: &str) -> OperationBuilder {
@@ -101,6 +115,29 @@ pub fn document() -> OpenApi {
     for (name, response) in responses::problem_components() {
         components.responses.insert(name, response.into());
     }
+    components.add_security_scheme(
+        BEARER,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "A token from the server's configuration, with scope `read` or `write`, \
+                     optionally limited to some deployment managers.",
+                ))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        MUTUAL_TLS,
+        SecurityScheme::MutualTls {
+            description: Some(
+                "A client certificate from the server's client CA, mapped by its subject \
+                 (common name, DNS or URI name) to a configured client with a scope."
+                    .to_owned(),
+            ),
+            extensions: None,
+        },
+    );
     let mut paths = PathsBuilder::new();
     for (template, item) in managers::items()
         .into_iter()
@@ -125,6 +162,12 @@ pub fn document() -> OpenApi {
         )
         .paths(paths)
         .components(Some(components))
+        .security(Some(vec![
+            SecurityRequirement::new(BEARER, Vec::<String>::new()),
+            SecurityRequirement::new(MUTUAL_TLS, Vec::<String>::new()),
+            // a server without access control
+            SecurityRequirement::default(),
+        ]))
         .tags(Some(Tag::ALL.map(|t| {
             TagBuilder::new()
                 .name(t.name())

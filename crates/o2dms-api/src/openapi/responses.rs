@@ -15,16 +15,27 @@ use crate::wire::{OperationOccurrence, Page};
 
 /// Every error status the server answers, with the name of its reusable response and
 /// what it means. The statuses of error kinds are [`crate::status_for`]'s.
-pub(super) const PROBLEMS: [(u16, &str, &str); 13] = [
+pub(super) const PROBLEMS: [(u16, &str, &str); 14] = [
     (
         400,
         "BadRequest",
         "Malformed request: a bad path segment, query parameter or body (`field` names it).",
     ),
     (
+        401,
+        "Unauthenticated",
+        "No credentials, or credentials the server does not accept (a bearer token it does \
+         not know, a client certificate no configured client matches): type \
+         `urn:o2dms:problem:unauthenticated`, kind `permission_denied`, with \
+         `WWW-Authenticate: Bearer`. Only from a server with access control; it is checked \
+         before anything else, unknown routes included.",
+    ),
+    (
         403,
         "Forbidden",
-        "The backend refused the action (`permission_denied`).",
+        "The credentials lack the scope (`read`, `write`) or the deployment manager of the \
+         request, or the backend refused the action (`permission_denied`, `action` names \
+         what was refused).",
     ),
     (
         404,
@@ -76,9 +87,10 @@ pub(super) const PROBLEMS: [(u16, &str, &str); 13] = [
 ];
 
 /// The errors of every route under a deployment manager: a bad path segment or query
-/// (400), an unknown deployment manager (404), a server fault (500), the request timeout
-/// (504).
-pub(super) const ROUTE: &[u16] = &[400, 404, 500, 504];
+/// (400), no or unknown credentials (401), credentials without the scope or the
+/// deployment manager (403), an unknown deployment manager (404), a server fault (500),
+/// the request timeout (504).
+pub(super) const ROUTE: &[u16] = &[400, 401, 403, 404, 500, 504];
 /// The errors an adapter call can end with, one status per error kind.
 pub(super) const ADAPTER: &[u16] = &[403, 404, 409, 422, 500, 501, 502, 503, 504];
 /// The errors of reading a request body: too large (413), wrong media type (415).
@@ -116,6 +128,21 @@ fn preference_applied() -> Header {
         )
         .description(Some(
             "`wait=N`, the wait honoured, when a write asked for one with `Prefer: wait=N`.",
+        ))
+        .build()
+}
+
+/// The `WWW-Authenticate` header: on every 401.
+fn www_authenticate() -> Header {
+    HeaderBuilder::new()
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^Bearer( |$)")),
+        )
+        .description(Some(
+            "The challenge (RFC 6750): `Bearer realm=\"o2dms\"`, with \
+             `error=\"invalid_token\"` when the credentials sent are not accepted; on every 401.",
         ))
         .build()
 }
@@ -235,8 +262,12 @@ pub(super) fn problem_components() -> Vec<(String, Response)> {
                         .enum_values(Some([*status])),
                 ),
             );
-            let r = base(description)
-                .header(media::PREFERENCE_APPLIED_HEADER, preference_applied())
+            let mut r =
+                base(description).header(media::PREFERENCE_APPLIED_HEADER, preference_applied());
+            if *status == 401 {
+                r = r.header(media::WWW_AUTHENTICATE, www_authenticate());
+            }
+            let r = r
                 .content(media::PROBLEM_JSON, Content::new(Some(schema)))
                 .build();
             ((*name).to_owned(), r)

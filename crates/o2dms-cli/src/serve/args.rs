@@ -40,6 +40,23 @@ pub struct ServeArgs {
     #[arg(long, requires = "tls_cert", value_name = "PEM")]
     pub tls_key: Option<PathBuf>,
 
+    /// The CA of client certificates (PEM), instead of the configuration's
+    /// `server.auth.clientCa`; needs TLS
+    #[arg(long, value_name = "PEM")]
+    pub client_ca: Option<PathBuf>,
+
+    /// Read the token `NAME` of `server.auth.tokens` from FILE instead of where the
+    /// configuration says (repeatable)
+    #[arg(long, value_name = "NAME=FILE", value_parser = token_file)]
+    pub token_file: Vec<(String, PathBuf)>,
+
+    /// Serve without access control on an address that is not loopback (without
+    /// `server.auth` in the configuration, `o2dms serve` refuses to, since anyone who
+    /// can reach the address could then write); only behind something that
+    /// authenticates
+    #[arg(long)]
+    pub allow_unauthenticated: bool,
+
     /// How log lines are written to stderr
     #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     pub log_format: LogFormat,
@@ -52,6 +69,16 @@ pub struct ServeArgs {
     /// How long shutdown waits for open requests, then again for running operations
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub shutdown_grace: Duration,
+}
+
+/// `NAME=FILE` of `--token-file`.
+fn token_file(value: &str) -> Result<(String, PathBuf), String> {
+    match value.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => {
+            Ok((name.to_owned(), PathBuf::from(file)))
+        }
+        _ => Err("expected NAME=FILE: a token name of `server.auth.tokens` and a file".to_owned()),
+    }
 }
 
 /// The format of log lines (`--log-format`).

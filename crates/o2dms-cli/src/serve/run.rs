@@ -3,13 +3,13 @@
 use std::process::ExitCode;
 
 use o2dms_config::Config;
-use o2dms_server::{Server, ShutdownReport};
+use o2dms_server::{Auth, BuildError, Server, ShutdownReport};
 use tokio::net::TcpListener;
 
 use super::args::ServeArgs;
 use super::signals::Signals;
 use super::tls::{self, TlsListener};
-use super::{adapters, logging};
+use super::{adapters, auth, logging};
 use crate::exit::{Failure, UNFINISHED};
 
 /// Runs `o2dms serve` in a runtime of its own and gives the exit status
@@ -26,8 +26,20 @@ pub fn run(args: ServeArgs) -> ExitCode {
 fn run_to_end(args: &ServeArgs) -> Result<ExitCode, Failure> {
     logging::init(args.log_format, args.log_level.as_deref())?;
     let config = Config::from_path(&args.config).map_err(|e| Failure::usage(e.to_string()))?;
+    let wants_client_ca = args.client_ca.is_some()
+        || config
+            .server()
+            .auth()
+            .is_some_and(|a| a.client_ca().is_some());
+    if wants_client_ca && args.tls_cert.is_none() {
+        return Err(Failure::usage(
+            "client certificates (`server.auth.clientCa`, --client-ca) need TLS: give --tls-cert and --tls-key",
+        ));
+    }
+    let access = auth::load(&config, args)?;
+    auth::check_exposure(&access, args.listen, args.allow_unauthenticated)?;
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+        (Some(cert), Some(key)) => Some(tls::server_config(cert, key, access.client_ca.as_ref())?),
         (None, None) => None,
         _ => return Err(Failure::usage("--tls-cert and --tls-key go together")),
     };
@@ -35,7 +47,7 @@ fn run_to_end(args: &ServeArgs) -> Result<ExitCode, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::unavailable(format!("starting the async runtime: {e}")))?;
-    let code = runtime.block_on(serve(args, &config, tls))?;
+    let code = runtime.block_on(serve(args, &config, access.auth, tls))?;
     // Tasks still running (idle connections past the grace) are not waited for.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     Ok(code)
@@ -44,18 +56,25 @@ fn run_to_end(args: &ServeArgs) -> Result<ExitCode, Failure> {
 async fn serve(
     args: &ServeArgs,
     config: &Config,
+    auth: Option<Auth>,
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 ) -> Result<ExitCode, Failure> {
     let hosted = adapters::build(config).await?;
     let names: Vec<String> = hosted.iter().map(|h| h.name.clone()).collect();
     let mut builder = Server::builder().shutdown_grace(args.shutdown_grace);
+    if let Some(auth) = auth {
+        builder = builder.auth(auth);
+    }
     for h in hosted {
         builder = builder.deployment_manager(h.name, h.kind.as_str(), h.adapter);
     }
     // The configuration checked the names already (DNS-1123 labels, unique).
-    let server = builder
-        .build()
-        .map_err(|e| Failure::usage(format!("configuration key `plugins.dms`: {e}")))?;
+    let server = builder.build().map_err(|e| match e {
+        BuildError::Auth(reason) => {
+            Failure::usage(format!("configuration key `server.auth`: {reason}"))
+        }
+        other => Failure::usage(format!("configuration key `plugins.dms`: {other}")),
+    })?;
     let signals = Signals::install()?;
     let listener = TcpListener::bind(args.listen)
         .await

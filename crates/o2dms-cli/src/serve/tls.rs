@@ -1,5 +1,7 @@
-//! TLS: the certificate and key from PEM files, and [`TlsListener`], which completes
-//! each handshake in a task of its own before the server sees the connection.
+//! TLS: the certificate and key from PEM files, client certificates verified against
+//! the client CA (mutual TLS), and [`TlsListener`], which completes each handshake in a
+//! task of its own before the server sees the connection, with the names of the
+//! client's verified certificate.
 
 use std::io;
 use std::net::SocketAddr;
@@ -7,16 +9,20 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use o2dms_server::Listener;
+use o2dms_server::auth::ClientIdentity;
+use o2dms_server::{Listener, Peer};
 use rustls::pki_types::pem::{self, PemObject as _};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
+use x509_parser::extensions::GeneralName;
 
+use super::auth::ClientCa;
 use crate::exit::Failure;
 
 /// How long a client may take to complete its handshake.
@@ -27,12 +33,18 @@ const MAX_HANDSHAKES: usize = 1024;
 const READY_QUEUE: usize = 128;
 
 /// The TLS settings of `--tls-cert` and `--tls-key`: TLS 1.2 and 1.3 (rustls's safe
-/// defaults, ring), no client certificates, ALPN `http/1.1`.
+/// defaults, ring), ALPN `http/1.1`; with a client CA, client certificates are asked
+/// for and verified against it (webpki: chain, validity, the client-auth usage), and
+/// required or optional.
 ///
 /// # Errors
 /// Status 2: a file that cannot be read, holds no PEM certificate or private key, or a
 /// key that does not match the certificate. Messages never quote the files' content.
-pub(crate) fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Failure> {
+pub(crate) fn server_config(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&ClientCa>,
+) -> Result<Arc<ServerConfig>, Failure> {
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
         .map_err(|e| pem_failure("--tls-cert", cert, &e))?;
@@ -42,18 +54,31 @@ pub(crate) fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>
     let private_key =
         PrivateKeyDer::from_pem_file(key).map_err(|e| pem_failure("--tls-key", key, &e))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
+    let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| Failure::usage(format!("TLS: {e}")))?
-        .with_no_client_auth()
-        .with_single_cert(certs, private_key)
-        .map_err(|e| {
-            Failure::usage(format!(
-                "--tls-cert {} and --tls-key {}: {e}",
-                cert.display(),
-                key.display()
-            ))
-        })?;
+        .map_err(|e| Failure::usage(format!("TLS: {e}")))?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let verifier = WebPkiClientVerifier::builder_with_provider(ca.roots.clone(), provider);
+            let verifier = if ca.required {
+                verifier
+            } else {
+                verifier.allow_unauthenticated()
+            };
+            let verifier = verifier
+                .build()
+                .map_err(|e| Failure::usage(format!("the client CA: {e}")))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder.with_single_cert(certs, private_key).map_err(|e| {
+        Failure::usage(format!(
+            "--tls-cert {} and --tls-key {}: {e}",
+            cert.display(),
+            key.display()
+        ))
+    })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -64,15 +89,23 @@ fn pem_failure(flag: &str, path: &Path, e: &pem::Error) -> Failure {
         "--tls-key" => "a PEM private key (PKCS#8, PKCS#1 or SEC1)",
         _ => "PEM certificates",
     };
-    let why = match e {
+    Failure::usage(format!(
+        "{flag} {}: {}",
+        path.display(),
+        pem_reason(e, what)
+    ))
+}
+
+/// Why a PEM file holding `what` could not be read, without quoting what is in it.
+pub(crate) fn pem_reason(e: &pem::Error, what: &str) -> String {
+    match e {
         pem::Error::Io(io) => io.to_string(),
         pem::Error::NoItemsFound => format!("it holds no {what}"),
         pem::Error::MissingSectionEnd { .. } => "a PEM section has no END line".to_owned(),
         pem::Error::IllegalSectionStart { .. } => "a PEM BEGIN line is malformed".to_owned(),
         pem::Error::Base64Decode(_) => "a PEM section is not valid base64".to_owned(),
         _ => format!("it is not {what}"),
-    };
-    Failure::usage(format!("{flag} {}: {why}", path.display()))
+    }
 }
 
 /// A TLS listener for [`o2dms_server::Server::serve_with`]: accepts TCP connections,
@@ -81,9 +114,13 @@ fn pem_failure(flag: &str, path: &Path, e: &pem::Error) -> Failure {
 /// timed-out handshake is logged (info, with the peer's address and rustls's reason)
 /// and the connection dropped; the server goes on. Dropping the listener stops
 /// accepting and abandons handshakes in progress.
+///
+/// Each connection comes with its [`Peer`]: the address and, when the client presented
+/// a certificate that the configuration's client verifier accepted, the certificate's
+/// names (subject common names, DNS and URI names) for access control.
 pub struct TlsListener {
     local_addr: SocketAddr,
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    ready: mpsc::Receiver<(TlsStream<TcpStream>, Peer)>,
     acceptor: JoinHandle<()>,
 }
 
@@ -122,7 +159,7 @@ impl std::fmt::Debug for TlsListener {
 
 impl Listener for TlsListener {
     type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
+    type Addr = Peer;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         match self.ready.recv().await {
@@ -133,7 +170,7 @@ impl Listener for TlsListener {
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(self.local_addr)
+        Ok(Peer::new(self.local_addr))
     }
 }
 
@@ -141,7 +178,7 @@ impl Listener for TlsListener {
 async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
-    ready: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
+    ready: mpsc::Sender<(TlsStream<TcpStream>, Peer)>,
 ) {
     let mut handshakes = JoinSet::new();
     loop {
@@ -167,10 +204,22 @@ async fn handshake(
     acceptor: TlsAcceptor,
     stream: TcpStream,
     peer: SocketAddr,
-    ready: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
+    ready: mpsc::Sender<(TlsStream<TcpStream>, Peer)>,
 ) {
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => {
+            // The verifier accepted the chain during the handshake: its first
+            // certificate is the client's.
+            let client = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(identity_of);
+            let peer = match client {
+                Some(identity) => Peer::new(peer).with_client_identity(identity),
+                None => Peer::new(peer),
+            };
             // Fails only when the server stopped accepting: the connection is dropped.
             let _ = ready.send((tls, peer)).await;
         }
@@ -181,6 +230,31 @@ async fn handshake(
             tracing::info!(%peer, timeout = ?HANDSHAKE_TIMEOUT, "TLS handshake timed out: connection closed");
         }
     }
+}
+
+/// The names of a verified client certificate: its subject's common names, its DNS and
+/// URI subject alternative names. A certificate that does not parse (the verifier
+/// parsed it already, so it does not happen) has none, and matches no client.
+pub(crate) fn identity_of(cert: &CertificateDer<'_>) -> ClientIdentity {
+    let mut identity = ClientIdentity::new();
+    let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert.as_ref()) else {
+        return identity;
+    };
+    for cn in parsed.subject().iter_common_name() {
+        if let Ok(name) = cn.as_str() {
+            identity = identity.with_common_name(name);
+        }
+    }
+    if let Ok(Some(san)) = parsed.subject_alternative_name() {
+        for name in &san.value.general_names {
+            match name {
+                GeneralName::DNSName(dns) => identity = identity.with_dns_name(*dns),
+                GeneralName::URI(uri) => identity = identity.with_uri(*uri),
+                _ => {}
+            }
+        }
+    }
+    identity
 }
 
 /// An error of `accept`: one connection's (it went away) is skipped; anything else

@@ -2,11 +2,13 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use axum::Extension;
 use http::StatusCode;
 use o2dms_api::wire::{
     AdapterInfo, Capabilities, DeploymentManager, DeploymentManagerList, Health,
 };
 
+use crate::auth::Principal;
 use crate::context::{json_response, AppState, Ctx, Dm};
 use crate::problem_response::ApiError;
 
@@ -18,11 +20,26 @@ fn describe(dm: &Dm) -> DeploymentManager {
     }
 }
 
-/// `GET deploymentManagers`.
-pub(crate) async fn list(State(s): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+/// `GET deploymentManagers`: for a principal limited to some deployment managers, only
+/// those.
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    principal: Option<Extension<Principal>>,
+    ctx: Ctx,
+) -> Result<Response, ApiError> {
     ctx.no_query()?;
+    let visible = |dm: &Dm| {
+        principal
+            .as_ref()
+            .is_none_or(|Extension(p)| p.access().allows_deployment_manager(&dm.name))
+    };
     let list = DeploymentManagerList {
-        items: s.dms.values().map(|dm| describe(dm)).collect(),
+        items: s
+            .dms
+            .values()
+            .filter(|dm| visible(dm))
+            .map(|dm| describe(dm))
+            .collect(),
     };
     Ok(json_response(StatusCode::OK, &list))
 }

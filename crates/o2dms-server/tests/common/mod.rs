@@ -44,9 +44,24 @@ pub async fn serve(server: Server, mock: MockAdapter) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let addr = listener.local_addr().expect("addr");
+    serve_with(server, mock, listener).await
+}
+
+/// Serves on any listener bound to a loopback address.
+pub async fn serve_with<L>(server: Server, mock: MockAdapter, listener: L) -> TestServer
+where
+    L: o2dms_server::Listener,
+    L::Addr: o2dms_server::PeerInfo + std::fmt::Debug,
+{
+    use o2dms_server::PeerInfo as _;
+    let addr = listener
+        .local_addr()
+        .expect("addr")
+        .peer()
+        .address()
+        .expect("an IP address");
     let (tx, rx) = oneshot::channel::<()>();
-    let join = tokio::spawn(server.serve(listener, async move {
+    let join = tokio::spawn(server.serve_with(listener, async move {
         let _ = rx.await;
     }));
     TestServer {

@@ -8,7 +8,8 @@
 //! The whole document is registered as one JSON Schema resource; each response schema
 //! is compiled (once) as a `$ref` into it, so that `#/components/schemas/...` resolve.
 //! A path no template matches must answer the `NotFound` problem, a method its template
-//! does not have the `MethodNotAllowed` one.
+//! does not have the `MethodNotAllowed` one; either may be refused by access control
+//! first (`Unauthenticated`, and `Forbidden` for a method, whose scope is `write`).
 //!
 //! OpenAPI 3.1 can mark a response header `required`, but utoipa 5's `Header` cannot
 //! say it: the rule lives here instead. `Version` and `X-Request-Id` are on every
@@ -86,6 +87,10 @@ impl Document {
             .ok_or("the document has no paths")?;
         let template = paths.keys().find(|t| matches_template(t, path));
         let response_at = match template {
+            // Access control comes first, unknown routes and methods included.
+            None if a.status == 401 => "/components/responses/Unauthenticated".to_owned(),
+            // credentials limited to other deployment managers than the path's
+            None if a.status == 403 => "/components/responses/Forbidden".to_owned(),
             None => {
                 if a.status != 404 {
                     return Err("no template matches the path, yet the status is not 404 \
@@ -94,15 +99,17 @@ impl Document {
                 }
                 "/components/responses/NotFound".to_owned()
             }
-            Some(t) if paths[t].get(&method).is_none() => {
-                if a.status != 405 {
+            Some(t) if paths[t].get(&method).is_none() => match a.status {
+                405 => "/components/responses/MethodNotAllowed".to_owned(),
+                401 => "/components/responses/Unauthenticated".to_owned(),
+                403 => "/components/responses/Forbidden".to_owned(),
+                _ => {
                     return Err(format!(
                         "{t} has no {method}, yet the status is not 405 (documented: \
-                         #/components/responses/MethodNotAllowed)"
-                    ));
+                         #/components/responses/MethodNotAllowed), nor 401 or 403 (access control)"
+                    ))
                 }
-                "/components/responses/MethodNotAllowed".to_owned()
-            }
+            },
             Some(t) => {
                 let responses = &paths[t][&method]["responses"];
                 let status = a.status.to_string();
