@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use o2dms_core::validate::MAX_NAMESPACE_LEN;
 use o2dms_core::{
     CreateDeployment, DeletePackageOptions, Deployment, DeploymentId, DmsAdapter, Error, ErrorKind,
     OperationEvent, Package, PackageId, PackageUpload, Values,
@@ -12,6 +13,7 @@ use tokio::sync::broadcast;
 
 use crate::check::{Failure, ResultExt};
 use crate::fixtures::{Fixture, Fixtures};
+use crate::scenario::Scenario;
 use crate::settings::Settings;
 
 /// A source of operation events, e.g. [`o2dms_layers::Events`] around the adapter under test.
@@ -27,6 +29,64 @@ impl<A: DmsAdapter> EventSource for o2dms_layers::Events<A> {
     fn subscribe(&self) -> broadcast::Receiver<OperationEvent> {
         o2dms_layers::Events::subscribe(self)
     }
+}
+
+/// The greatest `n` a scenario may pass to [`Context::other_namespace`]: the catalogue's
+/// scenarios use at most one namespace besides their own. A run plans
+/// `1 + MAX_OTHER_NAMESPACES + 1` namespaces per scenario ([`planned_namespaces`]).
+pub const MAX_OTHER_NAMESPACES: u32 = 1;
+
+/// The namespace of the scenario at `index` of a run with `prefix`: `<prefix><index>`,
+/// the index in at least two digits.
+pub(crate) fn scenario_namespace(prefix: &str, index: usize) -> String {
+    format!("{prefix}{index:02}")
+}
+
+/// `<namespace>-<n>`.
+fn other_namespace_of(namespace: &str, n: u32) -> String {
+    format!("{namespace}-{n}")
+}
+
+/// `<namespace>-` padded with `n` to [`MAX_NAMESPACE_LEN`] (cut there if longer).
+fn longest_namespace_of(namespace: &str) -> String {
+    let mut s: String = format!("{namespace}-")
+        .chars()
+        .take(MAX_NAMESPACE_LEN)
+        .collect();
+    while s.len() < MAX_NAMESPACE_LEN {
+        s.push('n');
+    }
+    s
+}
+
+/// Every namespace a run of `scenarios` with namespace `prefix` can use, in order: for the
+/// scenario at each index, its own namespace ([`Context::namespace`], `<prefix><index>`),
+/// its other namespaces (`<prefix><index>-<n>`, [`Context::other_namespace`], `n` from 1
+/// to [`MAX_OTHER_NAMESPACES`]) and its longest one ([`Context::longest_namespace`]).
+/// Named by the same code the runner and the context name them with, so a harness can
+/// create them (and grant rights in them) before the run, and allow an adapter exactly
+/// these.
+///
+/// ```
+/// let suite = o2dms_conformance::Suite::new(o2dms_conformance::Settings::default());
+/// let planned = o2dms_conformance::planned_namespaces("o2lp-", suite.scenarios());
+/// assert_eq!(planned[..2], ["o2lp-00", "o2lp-00-1"]);
+/// assert_eq!(planned[2].len(), 63);
+/// ```
+pub fn planned_namespaces(prefix: &str, scenarios: &[Scenario]) -> Vec<String> {
+    (0..scenarios.len())
+        .flat_map(|index| {
+            let own = scenario_namespace(prefix, index);
+            let others = (1..=MAX_OTHER_NAMESPACES).map({
+                let own = own.clone();
+                move |n| other_namespace_of(&own, n)
+            });
+            let longest = longest_namespace_of(&own);
+            std::iter::once(own)
+                .chain(others)
+                .chain(std::iter::once(longest))
+        })
+        .collect()
 }
 
 #[derive(Debug, Default)]
@@ -74,9 +134,24 @@ impl Context {
         &self.namespace
     }
 
-    /// A second (third, ...) namespace of this scenario: `<namespace>-<n>`.
-    pub fn other_namespace(&self, n: u32) -> String {
-        format!("{}-{n}", self.namespace)
+    /// A second (third, ...) namespace of this scenario: `<namespace>-<n>`, for `n` from 1
+    /// to [`MAX_OTHER_NAMESPACES`]. Any other `n` is a failure of the scenario: a run
+    /// plans its namespaces in advance ([`planned_namespaces`]), and a harness that
+    /// created exactly those (an adapter allowed only them) must not meet others.
+    pub fn other_namespace(&self, n: u32) -> Result<String, Failure> {
+        if !(1..=MAX_OTHER_NAMESPACES).contains(&n) {
+            return Err(Failure::mismatch(
+                format!("a scenario to use other_namespace(1..={MAX_OTHER_NAMESPACES})"),
+                format!("other_namespace({n}) in scenario {}", self.scenario),
+            ));
+        }
+        Ok(other_namespace_of(&self.namespace, n))
+    }
+
+    /// The scenario's namespace of the greatest length a namespace may have
+    /// ([`MAX_NAMESPACE_LEN`], 63): `<namespace>-` padded with `n`.
+    pub fn longest_namespace(&self) -> String {
+        longest_namespace_of(&self.namespace)
     }
 
     /// The id of deployment `name` in the scenario's namespace.

@@ -34,7 +34,7 @@ mod verdict;
 
 pub use catalogue::catalogue;
 pub use check::{describe_error, ensure, ensure_eq, Failure, ResultExt};
-pub use context::{Context, EventSource};
+pub use context::{planned_namespaces, Context, EventSource, MAX_OTHER_NAMESPACES};
 pub use docs::{catalogue_markdown, coverage_markdown};
 pub use fixtures::{
     chart_name_version, hostile_archive, package_chart_dir, tgz, tiny_chart, Fixture, FixtureChart,

@@ -199,7 +199,7 @@ impl Suite {
             .map(|(index, s)| {
                 let cx = Context::new(
                     s.id,
-                    format!("{prefix}{index:02}"),
+                    crate::context::scenario_namespace(&prefix, index),
                     settings.clone(),
                     fixtures.clone(),
                     self.events.clone(),

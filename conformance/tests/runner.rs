@@ -202,3 +202,173 @@ async fn an_interrupt_stops_the_run_and_still_cleans_up() {
     assert!(left.items.is_empty(), "{:?}", left.items);
     assert_eq!(*cleanup.0.lock().unwrap(), ["o2c-stop-"]);
 }
+
+/// An adapter that serves only the namespaces a run planned (as the Helm adapter with
+/// `namespaces` set does): every call naming another namespace is InvalidArgument naming
+/// `namespace`, and lists over all namespaces cover only the planned ones.
+mod allow_list {
+    use std::collections::BTreeSet;
+
+    use async_trait::async_trait;
+    use o2dms_core::{
+        CreateDeployment, Deployment, DeploymentFilter, DeploymentId, DmsAdapter, Error,
+        HistoryOptions, LogOptions, Logs, Page, Result, Revision, RollbackRequest, ScaleRequest,
+        StatusDetail, UpdateDeployment,
+    };
+    use o2dms_mock::MockAdapter;
+
+    use super::common::broken::Bug;
+
+    pub struct AllowList(pub BTreeSet<String>);
+
+    impl AllowList {
+        fn check(&self, namespace: &str) -> Result<()> {
+            if self.0.contains(namespace) {
+                Ok(())
+            } else {
+                Err(Error::invalid(
+                    "namespace",
+                    format!("namespace {namespace} is not planned"),
+                ))
+            }
+        }
+
+        fn id(&self, id: &DeploymentId) -> Result<()> {
+            id.validate()?;
+            self.check(&id.namespace)
+        }
+    }
+
+    #[async_trait]
+    impl Bug for AllowList {
+        async fn list_deployments(
+            &self,
+            m: &MockAdapter,
+            f: &DeploymentFilter,
+        ) -> Result<Page<Deployment>> {
+            f.validate()?;
+            if let Some(ns) = &f.namespace {
+                self.check(ns)?;
+            }
+            let mut page = m.list_deployments(f).await?;
+            // everything the run made is in planned namespaces: nothing to drop
+            assert!(page.items.iter().all(|d| self.0.contains(&d.id.namespace)));
+            page.items.retain(|d| self.0.contains(&d.id.namespace));
+            Ok(page)
+        }
+        async fn get_deployment(&self, m: &MockAdapter, id: &DeploymentId) -> Result<Deployment> {
+            self.id(id)?;
+            m.get_deployment(id).await
+        }
+        async fn create_deployment(
+            &self,
+            m: &MockAdapter,
+            r: CreateDeployment,
+        ) -> Result<Deployment> {
+            r.validate()?;
+            self.check(&r.id.namespace)?;
+            m.create_deployment(r).await
+        }
+        async fn update_deployment(
+            &self,
+            m: &MockAdapter,
+            id: &DeploymentId,
+            r: UpdateDeployment,
+        ) -> Result<Deployment> {
+            self.id(id)?;
+            m.update_deployment(id, r).await
+        }
+        async fn delete_deployment(&self, m: &MockAdapter, id: &DeploymentId) -> Result<()> {
+            self.id(id)?;
+            m.delete_deployment(id).await
+        }
+        async fn scale_deployment(
+            &self,
+            m: &MockAdapter,
+            id: &DeploymentId,
+            r: ScaleRequest,
+        ) -> Result<Deployment> {
+            self.id(id)?;
+            m.scale_deployment(id, r).await
+        }
+        async fn rollback_deployment(
+            &self,
+            m: &MockAdapter,
+            id: &DeploymentId,
+            r: RollbackRequest,
+        ) -> Result<Deployment> {
+            self.id(id)?;
+            m.rollback_deployment(id, r).await
+        }
+        async fn deployment_status(
+            &self,
+            m: &MockAdapter,
+            id: &DeploymentId,
+        ) -> Result<StatusDetail> {
+            self.id(id)?;
+            m.deployment_status(id).await
+        }
+        async fn deployment_history(
+            &self,
+            m: &MockAdapter,
+            id: &DeploymentId,
+            o: HistoryOptions,
+        ) -> Result<Vec<Revision>> {
+            self.id(id)?;
+            m.deployment_history(id, o).await
+        }
+        async fn deployment_logs(
+            &self,
+            m: &MockAdapter,
+            id: &DeploymentId,
+            o: &LogOptions,
+        ) -> Result<Logs> {
+            self.id(id)?;
+            m.deployment_logs(id, o).await
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_catalogue_uses_only_the_planned_namespaces() {
+    use std::sync::Arc;
+
+    let mut settings = common::settings();
+    settings.namespace_prefix = Some("o2lp-".into());
+    let suite = Suite::new(settings);
+    let planned = o2dms_conformance::planned_namespaces("o2lp-", suite.scenarios());
+    let per_scenario = 2 + o2dms_conformance::MAX_OTHER_NAMESPACES as usize;
+    assert_eq!(planned.len(), suite.scenarios().len() * per_scenario);
+    let unique: std::collections::BTreeSet<String> = planned.iter().cloned().collect();
+    assert_eq!(unique.len(), planned.len(), "no namespace planned twice");
+    for ns in &planned {
+        o2dms_core::validate::namespace("namespace", ns).unwrap();
+    }
+    let adapter = Arc::new(o2dms_layers::Events::new(common::broken::Broken::new(
+        allow_list::AllowList(unique),
+    )));
+    let report = suite.events(adapter.clone()).run(&*adapter).await;
+    report.assert_passed();
+    for s in &report.scenarios {
+        assert_eq!(s.outcome, Outcome::Passed, "{}: {}", s.id, s.message);
+    }
+}
+
+#[test]
+fn other_namespaces_beyond_the_maximum_are_a_failure() {
+    use std::sync::Arc;
+    let cx = Context::new(
+        "x.y",
+        "o2lp-07".into(),
+        Arc::new(common::settings()),
+        Arc::default(),
+        None,
+    );
+    assert_eq!(cx.other_namespace(1).unwrap(), "o2lp-07-1");
+    let max = o2dms_conformance::MAX_OTHER_NAMESPACES;
+    assert!(cx.other_namespace(max + 1).is_err());
+    assert!(cx.other_namespace(0).is_err());
+    let longest = cx.longest_namespace();
+    assert_eq!(longest.len(), o2dms_core::validate::MAX_NAMESPACE_LEN);
+    assert!(longest.starts_with("o2lp-07-n"));
+}

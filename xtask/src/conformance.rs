@@ -45,7 +45,8 @@ pub enum StoreKind {
     /// fixture charts (uploads are Unsupported; the suite finds fixtures by listing).
     Repo,
     /// An OCI registry (Debian's `docker-registry`) on 127.0.0.1 for the run: uploads
-    /// push to it, installs pull `oci://127.0.0.1:PORT/charts/NAME --plain-http`.
+    /// push to it; installs fetch the chart layer by digest, validate it and give helm
+    /// that file.
     Oci,
 }
 
@@ -110,6 +111,11 @@ pub struct ConformanceArgs {
     /// Regenerate docs/conformance.md from the scenario data and exit.
     #[arg(long)]
     pub write_docs: bool,
+    /// Run the Helm adapter as a ServiceAccount bound only to the namespaced Role of
+    /// `deploy/rbac/namespaced.yaml`, in exactly the namespaces the run can use (made
+    /// beforehand and removed afterwards), with its namespace allow-list set to them.
+    #[arg(long, conflicts_with_all = ["endpoint", "via_server"])]
+    pub least_privilege: bool,
 }
 
 /// Where docs/conformance.md is.
@@ -180,8 +186,14 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<()> {
             })?
         }
         (None, AdapterKind::Mock) => {
-            if args.kubeconfig.is_some() || args.helm.is_some() || args.store.is_some() {
-                bail!("--kubeconfig, --helm and --store apply to --adapter helm only");
+            if args.kubeconfig.is_some()
+                || args.helm.is_some()
+                || args.store.is_some()
+                || args.least_privilege
+            {
+                bail!(
+                    "--kubeconfig, --helm, --store and --least-privilege apply to --adapter helm only"
+                );
             }
             settings.cluster = ClusterInfo::default();
             if args.via_server {
@@ -452,6 +464,10 @@ async fn run_helm(
         kubernetes_version: Some(cluster.server_version().git_version.clone()),
     };
     let run = async {
+        if args.least_privilege {
+            return crate::least_privilege::run(&cluster, &helm, store.store.clone(), settings)
+                .await;
+        }
         // Packages the suite uploads live as long as this run (the suite deletes them
         // anyway), never in the user's data directory.
         let data = tempfile::Builder::new()

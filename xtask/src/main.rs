@@ -6,6 +6,7 @@ mod bench_api;
 mod cluster;
 
 mod conformance;
+mod least_privilege;
 mod out_of_tree;
 mod served;
 

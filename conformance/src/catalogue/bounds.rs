@@ -182,9 +182,8 @@ async fn name_length(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 }
 
 async fn namespace_length(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    let stem = format!("{}-", cx.namespace());
-    let at = padded(&stem, 'n', MAX_NAMESPACE_LEN);
-    let past = padded(&stem, 'n', MAX_NAMESPACE_LEN + 1);
+    let at = cx.longest_namespace();
+    let past = padded(&at, 'n', MAX_NAMESPACE_LEN + 1);
     let id = cx.id_in(&at, "app");
     accepted(a, cx, web(cx, id.clone())?, "a 63-character namespace").await?;
     ensure_eq(

@@ -161,7 +161,7 @@ async fn delete_removes(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
 }
 
 async fn same_name_two_namespaces(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    let other = cx.other_namespace(1);
+    let other = cx.other_namespace(1)?;
     let web = cx.package(Fixture::Web)?;
     let (va, vb) = (
         vals(r#"{"conformance":{"ns":"a"}}"#),

@@ -98,7 +98,7 @@ fn strings(v: &[&str]) -> Vec<String> {
 }
 
 async fn namespace_filter(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    let other = cx.other_namespace(1);
+    let other = cx.other_namespace(1)?;
     let web = cx.package(Fixture::Web)?;
     for name in ["b", "a"] {
         cx.deploy(a, name, Fixture::Web, vals("{}")).await?;
@@ -322,7 +322,7 @@ fn ids_in(items: &[o2dms_core::Deployment], namespaces: &[&str]) -> Vec<String> 
 }
 
 async fn order_across_namespaces(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    let (first, second) = (cx.namespace().to_owned(), cx.other_namespace(1));
+    let (first, second) = (cx.namespace().to_owned(), cx.other_namespace(1)?);
     let web = cx.package(Fixture::Web)?;
     // Made in an order that is neither sorted by name nor by namespace.
     let made = [
@@ -375,7 +375,7 @@ async fn order_across_namespaces(a: &dyn DmsAdapter, cx: &Context) -> ScenarioRe
 }
 
 async fn filters_across_namespaces(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    let (first, second) = (cx.namespace().to_owned(), cx.other_namespace(1));
+    let (first, second) = (cx.namespace().to_owned(), cx.other_namespace(1)?);
     // A label value no other run uses, so every namespace can be searched.
     let run = cx.namespace().to_owned();
     for (ns, name, fixture, tier) in [

@@ -577,7 +577,7 @@ async fn superseded_never_live(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResu
 }
 
 async fn same_name_other_namespace(a: &dyn DmsAdapter, cx: &Context) -> ScenarioResult {
-    let other = cx.other_namespace(1);
+    let other = cx.other_namespace(1)?;
     let (here, there) = (cx.id("app"), cx.id_in(&other, "app"));
     let web = cx.package(Fixture::Web)?;
     cx.create(

@@ -82,6 +82,26 @@ pub(crate) fn generate() -> Result<ClusterCerts> {
     })
 }
 
+/// A fresh private CA named `ca_name` and a serving certificate for 127.0.0.1 and
+/// localhost signed by it: (CA certificate, serving certificate, serving key), PEM.
+pub(crate) fn private_ca_and_loopback_cert(ca_name: &str) -> Result<(String, String, String)> {
+    let ca_key = KeyPair::generate().map_err(cert_err)?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(cert_err)?;
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, ca_name);
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca_params.self_signed(&ca_key).map_err(cert_err)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+    let (cert, key) = loopback_serving_cert("o2dms loopback server", &issuer)?;
+    Ok((ca_cert.pem(), cert, key))
+}
+
 /// A serving certificate for 127.0.0.1 and localhost signed by the CA: (cert, key) PEM.
 fn loopback_serving_cert(
     common_name: &str,

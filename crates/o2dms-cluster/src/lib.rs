@@ -12,6 +12,8 @@
 //!   docker-registry, provisioned automatically and cached.
 //! - Loopback servers ([`servers`]): a static HTTP server over a chart repository and an
 //!   OCI registry, on free ports of 127.0.0.1.
+//! - Least-privilege identities ([`rbac`]): the repository's RBAC manifests
+//!   (`deploy/rbac/`) applied for a ServiceAccount, its token, a kubeconfig holding it.
 //!
 //! Every process it supervises (cluster components, servers) is stopped by the pid it was
 //! started with, never by name, and reaped, also when a test panics; only a cluster
@@ -24,6 +26,7 @@ pub mod local;
 mod ports;
 mod process;
 pub mod provider;
+pub mod rbac;
 pub mod serve;
 pub mod servers;
 pub mod tools;

@@ -122,7 +122,7 @@ fn write_file(path: &Path, contents: &str) -> Result<()> {
         .map_err(|e| ClusterError::io(format!("writing {}", path.display()), e))
 }
 
-fn write_private(path: &Path, contents: &str) -> Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &str) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     write_file(path, contents)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))

@@ -6,12 +6,14 @@
 //! Packages live in an `o2dms-store` [`PackageStore`]: by default a [`LocalDirStore`]
 //! (`package_dir`, or `<data_dir>/packages`, which survives a restart; ids
 //! `name@version`, the upload target),
-//! plus a read-only [`HttpRepoStore`] for `chart_repository` (ids `repo:name@version`),
-//! combined in a [`MultiStore`]; or any store given to
-//! [`HelmAdapter::connect_with_store`] (an [`OciStore`](o2dms_store::OciStore), ids
-//! `oci:name@version`, ...). Install and upgrade give helm what the store's
-//! [`install_source`](PackageStore::install_source) says: a verified archive on disk, or
-//! `oci://host/repo/name --version V [--plain-http]`. When an update or scale needs the
+//! plus a read-only [`HttpRepoStore`] for `chart_repository` (ids `repo:name@version`)
+//! and an [`OciStore`](o2dms_store::OciStore) for `registry` (ids `oci:name@version`;
+//! the upload target with `uploads: true`), combined in a [`MultiStore`]; or any store
+//! given to [`HelmAdapter::connect_with_store`]. Install and upgrade give helm what the
+//! store's [`install_source`](PackageStore::install_source) says: for the stores here, a
+//! verified and validated archive on disk (an OCI chart fetched by digest), so helm never
+//! talks to a repository or registry and needs no credentials (a store of another kind
+//! may still say `oci://host/repo/name --version V`). When an update or scale needs the
 //! current revision's chart and no store has it (a CLI release, or a package deleted with
 //! force), the chart is rebuilt from the release record only when `rebuild_from_release`
 //! is set (and then validated like an upload); otherwise the call must name a package.
@@ -29,7 +31,9 @@ use crate::action::recover::{Recover, Recovery};
 use crate::action::Context;
 use crate::config::HelmConfig;
 use crate::helm::{Connection, Helm, HelmVersion};
+use crate::lease::Leases;
 use crate::locks::Locks;
+use crate::redact::Redaction;
 use crate::storage::Storage;
 
 /// The Helm adapter. Writes run the `helm` binary; reads decode Helm's release Secrets
@@ -62,7 +66,7 @@ impl HelmAdapter {
     }
 
     /// Like [`connect`](Self::connect), with packages in `store` instead of the default
-    /// (`package_dir` and `chart_repository` are then not used). Uploads go to the store
+    /// (`package_dir`, `chart_repository` and `registry` are then not used). Uploads go to the store
     /// and are [`Unsupported`](Error::Unsupported) when it is read-only.
     ///
     /// ```no_run
@@ -147,11 +151,19 @@ impl HelmAdapter {
                     config.read_timeout,
                     config.record_cache_bytes,
                     server,
+                    config.namespaces.clone(),
+                ),
+                leases: Leases::new(
+                    client.clone(),
+                    config.lease_duration,
+                    config.read_timeout,
+                    config.lease_locking,
                 ),
                 client,
                 helm,
                 store,
                 locks: Locks::default(),
+                redaction: Redaction::new(&config.redact_values)?,
                 config,
             },
             _owned_dir: owned,
@@ -192,6 +204,7 @@ impl HelmAdapter {
     /// writer from a slow one, and neither can this method.
     pub async fn recover_pending(&self, id: &DeploymentId) -> Result<Recovery> {
         id.validate()?;
+        self.cx.config.check_served(&id.namespace)?;
         Recover { id }.run(&self.cx).await
     }
 }
@@ -240,7 +253,9 @@ async fn client_for(config: &HelmConfig) -> Result<(Client, String)> {
 
 /// The default store (see the module docs): the local directory store (in
 /// `package_dir`, or `<data_dir>/packages` with the data directory made 0700), plus the
-/// chart repository when configured (its download cache is scratch, in `work_dir`).
+/// chart repository when configured (its download cache is scratch, in `work_dir`), plus
+/// the OCI registry when configured (first, receiving uploads, with `uploads: true`; its
+/// validated charts and pins must last: `<data_dir>/registry`, 0700).
 fn default_store(config: &HelmConfig, work_dir: &Path) -> Result<Arc<dyn PackageStore>> {
     let packages = config.package_location()?;
     if config.package_dir.is_none() {
@@ -250,15 +265,39 @@ fn default_store(config: &HelmConfig, work_dir: &Path) -> Result<Arc<dyn Package
         private_dir(&packages)?;
     }
     let local: Arc<dyn PackageStore> = Arc::new(LocalDirStore::open(packages)?);
-    let Some(url) = &config.chart_repository else {
-        return Ok(local);
-    };
-    let repo = HttpRepoStore::new(
-        url,
-        HttpRepoOptions {
-            cache_dir: Some(work_dir.join("repo-cache")),
-            ..HttpRepoOptions::default()
-        },
-    )?;
-    Ok(Arc::new(MultiStore::new(vec![local, Arc::new(repo)])?))
+    let mut stores = vec![local];
+    if let Some(url) = &config.chart_repository {
+        let repo = HttpRepoStore::new(
+            url,
+            HttpRepoOptions {
+                cache_dir: Some(work_dir.join("repo-cache")),
+                ..HttpRepoOptions::default()
+            },
+        )?;
+        stores.push(Arc::new(repo));
+    }
+    if let Some(registry) = &config.registry {
+        let data = config
+            .data_dir
+            .clone()
+            .or_else(HelmConfig::default_data_dir)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "dataDir",
+                    "there is no user data directory to keep the registry's validated \
+                     charts and pins in (HOME is unset); set dataDir",
+                )
+            })?;
+        private_dir(&data)?;
+        let oci: Arc<dyn PackageStore> = Arc::new(registry.store(data.join("registry"))?);
+        if registry.uploads {
+            stores.insert(0, oci);
+        } else {
+            stores.push(oci);
+        }
+    }
+    if stores.len() == 1 {
+        return Ok(stores.remove(0));
+    }
+    Ok(Arc::new(MultiStore::new(stores)?))
 }

@@ -15,7 +15,10 @@
 //!   runner, the stderr classifier;
 //! - `storage` — release records behind one type: decoding, point reads, the live index,
 //!   the record cache, "in use" queries, and the consistency rules between them;
-//! - `chart`, `labels`, `manifest`, `workloads`, `locks` — what the actions share.
+//! - `chart`, `labels`, `manifest`, `workloads`, `locks` — what the actions share;
+//! - `lease` — a Kubernetes Lease per release held by every write, so that two adapter
+//!   processes never write one release at once;
+//! - `redact` — the `redactValues` setting: values masked in what reads return.
 //!
 //! [`record`] is public for tools that read or seed Helm's release records directly.
 
@@ -30,15 +33,18 @@ mod deadline;
 mod helm;
 mod kube_error;
 mod labels;
+mod lease;
 mod locks;
 mod manifest;
 mod namespaces;
 pub mod record;
+mod redact;
 mod storage;
 mod workloads;
 
 pub use action::recover::Recovery;
-pub use config::{ApplyMethod, HelmConfig, HelmConfigBuilder, WaitStrategy};
+pub use config::{ApplyMethod, HelmConfig, HelmConfigBuilder, RegistryConfig, WaitStrategy};
 pub use connect::HelmAdapter;
 pub use helm::{HelmMajor, HelmVersion};
+pub use lease::lease_name;
 pub use namespaces::CREATED_BY as CREATED_NAMESPACE_LABEL;

@@ -22,6 +22,9 @@ use o2dms_core::{
 use o2dms_helm::{HelmAdapter, HelmConfig, Recovery};
 
 const CHILD: &str = "O2DMS_TEST_CHILD_CONFIG";
+/// How long the child's write Lease holds: once it is killed, its Lease blocks other
+/// adapters' writes (Conflict naming it) for at most this long.
+const CHILD_LEASE: Duration = Duration::from_secs(3);
 
 /// The test, or the child when its settings are in the environment.
 fn main() {
@@ -50,6 +53,7 @@ fn child_upgrade(spec: &str) {
             .helm_binary(text("helm"))
             .work_dir(text("work"))
             .package_dir(text("packages"))
+            .lease_duration(CHILD_LEASE)
             .build()
             .unwrap();
         let a = HelmAdapter::connect(config).await.unwrap();
@@ -158,6 +162,8 @@ async fn a_killed_adapter_takes_its_helm_with_it() {
     )
     .expect("SIGKILL");
     drop(child);
+    // The killed adapter's Lease expires, as a crashed replica's does.
+    tokio::time::sleep(CHILD_LEASE + Duration::from_millis(500)).await;
 
     // No helm survives it, and the release is not left pending with nobody behind it.
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -192,8 +192,13 @@ async fn refusals(major: HelmMajor, helm: &Path, kubeconfig: &Path, chart: &[u8]
         .work_dir(work.path())
         .build()
         .expect("config");
+    // The same adapter without Lease locking (`leaseLocking: false`), whose create gets
+    // as far as helm.
+    let mut unleased = config.clone();
+    unleased.lease_locking = false;
     // Connecting reads nothing from the cluster: it needs no rights.
     let a = HelmAdapter::connect(config).await.expect("connect");
+    let unleased = HelmAdapter::connect(unleased).await.expect("connect");
     // Packages live with the adapter, not in the cluster.
     a.upload_package(PackageUpload::new(chart.to_vec()))
         .await
@@ -248,11 +253,18 @@ async fn refusals(major: HelmMajor, helm: &Path, kubeconfig: &Path, chart: &[u8]
         .expect("list with read rights")
         .items
         .is_empty());
-    // ... and the create passes them, runs helm, and is refused there (helm's stderr).
+    // ... and the create passes them, and is refused taking the release's Lease ...
+    denied(
+        "create with read-only rights, taking the Lease",
+        &["create leases.coordination.k8s.io", READ_ONLY],
+        a.create_deployment(create(READ_ONLY)),
+    )
+    .await;
+    // ... or, without Lease locking, runs helm, and is refused there (helm's stderr).
     let e = denied(
         "create with read-only rights",
         &[READ_ONLY],
-        a.create_deployment(create(READ_ONLY)),
+        unleased.create_deployment(create(READ_ONLY)),
     )
     .await;
     assert!(

@@ -150,6 +150,33 @@ impl Sha256Hex {
     pub(crate) fn prefixed(&self) -> String {
         format!("sha256:{}", self.0)
     }
+
+    /// An untrusted OCI digest (a descriptor's, a header's, a pin file's), checked:
+    /// exactly `sha256:` and 64 lowercase hex characters. Anything else (another or no
+    /// algorithm, upper case, a wrong length, a path) is the problem, and the value is
+    /// never used.
+    pub(crate) fn parse_prefixed(digest: &str) -> std::result::Result<Self, DigestProblem> {
+        let hex = digest
+            .strip_prefix("sha256:")
+            .ok_or(DigestProblem::Algorithm)?;
+        if hex.len() != 64 {
+            return Err(DigestProblem::Length(hex.chars().count()));
+        }
+        if !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(DigestProblem::NotLowercaseHex);
+        }
+        Ok(Sha256Hex(hex.to_owned()))
+    }
+}
+
+impl std::fmt::Display for DigestProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DigestProblem::Algorithm => f.write_str("an algorithm other than `sha256:`"),
+            DigestProblem::Length(n) => write!(f, "{n} characters where 64 are needed"),
+            DigestProblem::NotLowercaseHex => f.write_str("not lowercase hex"),
+        }
+    }
 }
 
 /// What is wrong with the digest of an `index.yaml` entry.
@@ -187,8 +214,7 @@ impl std::fmt::Display for IndexDigestError {
         )?;
         match self.problem {
             DigestProblem::Algorithm => f.write_str("an algorithm prefix other than `sha256:`")?,
-            DigestProblem::Length(n) => write!(f, "{n} characters where 64 are needed")?,
-            DigestProblem::NotLowercaseHex => f.write_str("not lowercase hex")?,
+            other => write!(f, "{other}")?,
         }
         f.write_str("); expected `sha256:` and 64 lowercase hex characters")
     }
@@ -278,6 +304,34 @@ mod tests {
         // the bare form `helm repo index` (and the local store) write
         assert_eq!(entry_digest(&entry(&good)).unwrap().unwrap().as_str(), good);
         assert_eq!(entry_digest(&entry("")).unwrap(), None);
+    }
+
+    #[test]
+    fn oci_digests_are_exactly_sha256_lowercase_hex() {
+        let good = "0123456789abcdef".repeat(4);
+        assert_eq!(
+            Sha256Hex::parse_prefixed(&format!("sha256:{good}"))
+                .unwrap()
+                .as_str(),
+            good
+        );
+        for (bad, problem) in [
+            (good.clone(), DigestProblem::Algorithm),
+            (format!("sha512:{good}"), DigestProblem::Algorithm),
+            (format!("SHA256:{good}"), DigestProblem::Algorithm),
+            (format!("sha256:{}", &good[1..]), DigestProblem::Length(63)),
+            (
+                format!("sha256:{}", good.to_ascii_uppercase()),
+                DigestProblem::NotLowercaseHex,
+            ),
+            (
+                format!("sha256:{}../x", &good[4..]),
+                DigestProblem::NotLowercaseHex,
+            ),
+            ("sha256:../../etc/passwd".into(), DigestProblem::Length(16)),
+        ] {
+            assert_eq!(Sha256Hex::parse_prefixed(&bad), Err(problem), "{bad}");
+        }
     }
 
     #[test]

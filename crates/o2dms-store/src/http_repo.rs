@@ -21,6 +21,7 @@ use o2dms_core::{
 };
 use reqwest::{StatusCode, Url};
 
+use crate::auth::Credentials;
 use crate::chart::{self, Index, IndexEntry, Sha256Hex};
 use crate::transport::{self, TransportOptions};
 use crate::{id, order, InstallSource, PackageStore};
@@ -90,6 +91,16 @@ impl HttpRepoStore {
     pub fn new(url: &str, options: HttpRepoOptions) -> Result<Self> {
         let mut base = Self::parse_url(url, options.transport.plain_http)?;
         id::check_prefix("id_prefix", &options.id_prefix)?;
+        if matches!(
+            options.transport.credentials,
+            Credentials::IdentityToken { .. }
+        ) {
+            return Err(Error::invalid(
+                "credentials",
+                "a chart repository takes basic credentials or a bearer token, not a registry \
+                 identity token",
+            ));
+        }
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
@@ -129,10 +140,14 @@ impl HttpRepoStore {
     async fn fetch(&self, url: Url, what: &str) -> Result<Vec<u8>> {
         transport::check_scheme(what, &url, self.options.transport.plain_http)?;
         let mut req = self.client.get(url.clone());
-        if let Some((u, p)) = &self.options.transport.basic_auth {
-            // Credentials go only to the repository's own host, as helm does by default.
-            if url.host_str() == self.base.host_str() && url.port() == self.base.port() {
-                req = req.basic_auth(u, Some(p));
+        // Credentials go only to the repository's own host, as helm does by default.
+        if url.host_str() == self.base.host_str() && url.port() == self.base.port() {
+            match &self.options.transport.credentials {
+                Credentials::Basic { username, password } => {
+                    req = req.basic_auth(username, Some(password));
+                }
+                Credentials::Bearer { token } => req = req.bearer_auth(token),
+                _ => {}
             }
         }
         let resp = req

@@ -17,7 +17,12 @@
 //!
 //! Archives are untrusted input: `put` validates them with [`o2dms_chart::validate`]
 //! before anything is written, and remote stores check the digest and validate what they
-//! download before returning it.
+//! download before returning it. What helm installs is always such a checked archive on
+//! local disk: the OCI store fetches a chart layer by digest, validates it, caches it by
+//! digest and pins the tag (a tag moved to other content is Conflict); see [`OciStore`].
+//! Credentials ([`Credentials`]: basic, bearer, registry identity token, or from a
+//! docker `config.json`) and extra CAs are [`TransportOptions`]; nothing secret appears
+//! in `Debug` output, errors or logs.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -34,6 +39,7 @@
 //! # Ok(()) }
 //! ```
 
+mod auth;
 mod chart;
 mod http_repo;
 mod id;
@@ -48,6 +54,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use o2dms_core::{Package, PackageFilter, PackageId, PackageUpload, Page, Result};
 
+pub use auth::Credentials;
 pub use chart::{DigestProblem, IndexDigestError};
 pub use http_repo::{HttpRepoOptions, HttpRepoStore};
 pub use local::LocalDirStore;
@@ -67,8 +74,10 @@ pub enum InstallSource {
     /// A chart in an OCI registry:
     /// `helm install NAME oci://host/repo/name --version V [--plain-http]`.
     ///
-    /// A registry that needs credentials needs `helm registry login` first (or the
-    /// adapter's own way to hand helm a registry config).
+    /// The stores of this crate never answer this: [`OciStore`] gives the validated
+    /// archive it fetched by digest ([`InstallSource::Archive`]). It remains for stores
+    /// of other kinds; helm then pulls the chart itself, by a mutable tag, without the
+    /// validation an upload gets, and needs its own registry credentials.
     Oci {
         /// `oci://host[:port]/path/name`, without tag.
         reference: String,

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use o2dms_core::{Error, Result};
 
+use crate::auth::Credentials;
+
 /// When a remote store may talk plain HTTP (no TLS).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum PlainHttp {
@@ -17,16 +19,25 @@ pub enum PlainHttp {
     Always,
 }
 
-/// TLS and HTTP settings of a remote store. TLS certificates are always verified,
-/// against the bundled web PKI roots plus any extra roots given here.
-#[derive(Debug, Clone)]
+/// TLS and HTTP settings of a remote store. TLS certificates are verified against the
+/// bundled web PKI roots plus any extra roots given here, unless
+/// [`insecure_skip_tls_verify`](Self::insecure_skip_tls_verify) is set.
+///
+/// `Debug` shows no secret (the credentials are redacted).
+#[derive(Clone)]
 pub struct TransportOptions {
     /// Plain HTTP policy.
     pub plain_http: PlainHttp,
-    /// Extra trusted root certificates, PEM (for a private CA).
+    /// Extra trusted root certificates: each item is PEM text holding one or more
+    /// certificates (a private CA, a bundle).
     pub extra_roots_pem: Vec<Vec<u8>>,
-    /// Basic-auth credentials (username, password), also used to get bearer tokens.
-    pub basic_auth: Option<(String, String)>,
+    /// Credentials: basic (also used to get bearer tokens from a registry's token
+    /// service), a bearer token, or a registry identity token.
+    pub credentials: Credentials,
+    /// Accept any TLS certificate, unverified. Explicit opt-in for tests and emergencies:
+    /// anyone on the path can then read and change the traffic, credentials included.
+    /// A warning is logged when a client is built with it.
+    pub insecure_skip_tls_verify: bool,
     /// Timeout for one request.
     pub request_timeout: Duration,
     /// Largest response body accepted (an index, a manifest, an archive).
@@ -38,10 +49,24 @@ impl Default for TransportOptions {
         TransportOptions {
             plain_http: PlainHttp::default(),
             extra_roots_pem: Vec::new(),
-            basic_auth: None,
+            credentials: Credentials::Anonymous,
+            insecure_skip_tls_verify: false,
             request_timeout: Duration::from_secs(60),
             max_body_bytes: 64 * 1024 * 1024,
         }
+    }
+}
+
+impl std::fmt::Debug for TransportOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransportOptions")
+            .field("plain_http", &self.plain_http)
+            .field("extra_roots_pem", &self.extra_roots_pem.len())
+            .field("credentials", &self.credentials)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
     }
 }
 
@@ -96,11 +121,28 @@ pub(crate) fn client(options: &TransportOptions) -> Result<reqwest::Client> {
         .timeout(options.request_timeout)
         .connect_timeout(Duration::from_secs(10))
         .user_agent(concat!("o2dms-store/", env!("CARGO_PKG_VERSION")));
-    for pem in &options.extra_roots_pem {
-        let cert = reqwest::Certificate::from_pem(pem).map_err(|e| {
-            Error::invalid("extra_roots_pem", format!("not a PEM certificate: {e}"))
+    for (i, pem) in options.extra_roots_pem.iter().enumerate() {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            Error::invalid(
+                "extra_roots_pem",
+                format!("item {i} is not PEM certificates: {e}"),
+            )
         })?;
-        builder = builder.add_root_certificate(cert);
+        if certs.is_empty() {
+            return Err(Error::invalid(
+                "extra_roots_pem",
+                format!("item {i} holds no PEM certificate"),
+            ));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if options.insecure_skip_tls_verify {
+        tracing::warn!(
+            "TLS certificate verification is OFF for a package store (insecure_skip_tls_verify)"
+        );
+        builder = builder.danger_accept_invalid_certs(true);
     }
     builder
         .build()
@@ -111,14 +153,26 @@ pub(crate) fn client(options: &TransportOptions) -> Result<reqwest::Client> {
 pub(crate) fn request_error(what: &str, e: reqwest::Error) -> Error {
     // reqwest's own message hides the cause (refused, certificate, DNS): add the chain.
     let mut message = format!("{what}: {e}");
+    let mut causes = String::new();
     let mut source = std::error::Error::source(&e);
     while let Some(cause) = source {
         let text = cause.to_string();
+        causes.push_str(&text);
         if !message.contains(&text) {
             message.push_str(": ");
             message.push_str(&text);
         }
         source = cause.source();
+    }
+    // The causes only: the URL in `what` and in reqwest's own message may hold any word.
+    if causes.to_ascii_lowercase().contains("certificate") {
+        // A TLS verification failure: say what to do about it. Unavailable, as the
+        // server cannot be used until its certificate or our trust changes.
+        message.push_str(
+            " (TLS certificate verification failed: trust the server's CA with extra \
+             root certificates, or fix its certificate)",
+        );
+        return Error::Unavailable { message };
     }
     if e.is_connect() || e.is_timeout() || e.is_request() {
         Error::Unavailable { message }

@@ -6,7 +6,7 @@ mod common;
 
 use common::{chart_tgz, sha256_hex, Registry};
 use o2dms_core::{ErrorKind, PackageFilter, PackageId, PackageSource, PackageUpload, PageRequest};
-use o2dms_store::{InstallSource, OciOptions, OciStore, PackageStore};
+use o2dms_store::{Credentials, InstallSource, OciOptions, OciStore, PackageStore};
 
 fn id(s: &str) -> PackageId {
     PackageId::new(s).unwrap()
@@ -81,13 +81,20 @@ async fn push_list_pull_delete() {
     assert_eq!(got.digest, p2.digest);
     let pulled = store.archive(&id(p2.id.as_str())).await.unwrap();
     assert_eq!(sha256_hex(&pulled), sha256_hex(&v2));
-    assert_eq!(
-        store.install_source(&p1.id).await.unwrap(),
-        InstallSource::Oci {
-            reference: format!("oci://{}/charts/du", registry.addr()),
-            version: "1.0.0".into(),
-            plain_http: true,
+    // Install from the validated archive in the cache, named by its digest.
+    match store.install_source(&p1.id).await.unwrap() {
+        InstallSource::Archive { path } => {
+            assert_eq!(
+                path,
+                store.cache_dir().join(format!("{}.tgz", sha256_hex(&v1)))
+            );
+            assert_eq!(std::fs::read(path).unwrap(), v1);
         }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        store.reference("du"),
+        format!("oci://{}/charts/du", registry.addr())
     );
 
     // A store that knows no names finds charts by name, and all of them via _catalog.
@@ -173,12 +180,7 @@ async fn helm_interoperates() {
     let home = tempfile::tempdir().unwrap();
     let out = home.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
-    let InstallSource::Oci {
-        reference, version, ..
-    } = store.install_source(&p.id).await.unwrap()
-    else {
-        panic!("expected an OCI source")
-    };
+    let (reference, version) = (store.reference("du"), p.version.clone());
     common::run_helm(
         &helm,
         home.path(),
@@ -269,10 +271,10 @@ async fn tls_is_verified() {
     assert_eq!(trusted.archive(&p.id).await.unwrap(), tgz);
     assert_eq!(
         trusted.install_source(&p.id).await.unwrap(),
-        InstallSource::Oci {
-            reference: format!("oci://{}/charts/sec", registry.addr()),
-            version: "1.0.0".into(),
-            plain_http: false,
+        InstallSource::Archive {
+            path: trusted
+                .cache_dir()
+                .join(format!("{}.tgz", sha256_hex(&tgz)))
         }
     );
 
@@ -297,7 +299,8 @@ async fn basic_auth() {
             "charts",
             OciOptions {
                 transport: o2dms_store::TransportOptions {
-                    basic_auth: creds.map(|(u, p)| (u.to_string(), p.to_string())),
+                    credentials: creds
+                        .map_or(Credentials::Anonymous, |(u, p)| Credentials::basic(u, p)),
                     ..Default::default()
                 },
                 use_catalog: true,
@@ -312,7 +315,7 @@ async fn basic_auth() {
             .put(PackageUpload::new(tgz.clone()))
             .await
             .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Backend, "{err}");
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
         assert!(err.to_string().contains("401"), "{err}");
     }
     let store = with(Some(("o2dms", "s3cret")));
@@ -349,7 +352,8 @@ async fn bearer_token_auth() {
             "charts",
             OciOptions {
                 transport: o2dms_store::TransportOptions {
-                    basic_auth: creds.map(|(u, p)| (u.to_string(), p.to_string())),
+                    credentials: creds
+                        .map_or(Credentials::Anonymous, |(u, p)| Credentials::basic(u, p)),
                     ..Default::default()
                 },
                 use_catalog: true,
@@ -383,5 +387,64 @@ async fn bearer_token_auth() {
         ErrorKind::NotFound
     );
     assert!(tokens.issued.load(std::sync::atomic::Ordering::SeqCst) > 0);
+
+    // An identity token (docker config `identitytoken`) is exchanged at the realm with
+    // OAuth2 (`POST grant_type=refresh_token`).
+    let with_creds = |credentials: Credentials| {
+        OciStore::new(
+            &format!("http://{}", registry.addr()),
+            "charts",
+            OciOptions {
+                transport: o2dms_store::TransportOptions {
+                    credentials,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let identity = with_creds(Credentials::IdentityToken {
+        token: "refresh-t0ken".into(),
+    });
+    let tgz2 = chart_tgz("tok2", "1.0.0", "i");
+    let p2 = identity
+        .put(PackageUpload::new(tgz2.clone()))
+        .await
+        .unwrap();
+    assert_eq!(identity.archive(&p2.id).await.unwrap(), tgz2);
+    let err = with_creds(Credentials::IdentityToken {
+        token: "refresh-wrong".into(),
+    })
+    .get(&p2.id)
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+
+    // A bearer token obtained elsewhere (docker config `registrytoken`) is sent as is.
+    let url = format!(
+        "http://127.0.0.1:{}/token?service={}&scope=repository:charts/tok2:pull",
+        tokens.port,
+        common::token::SERVICE
+    );
+    let body = reqwest::Client::new()
+        .get(url)
+        .basic_auth("o2dms", Some("t0ken"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let token: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let bearer = with_creds(Credentials::bearer(token["token"].as_str().unwrap()));
+    assert_eq!(bearer.archive(&p2.id).await.unwrap(), tgz2);
+    // ... and not exchanged for another when it does not cover a request.
+    let err = bearer
+        .put(PackageUpload::new(chart_tgz("tok3", "1.0.0", "b")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    assert!(err.to_string().contains("bearer token"), "{err}");
     drop(registry);
 }

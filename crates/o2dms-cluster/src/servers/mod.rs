@@ -24,5 +24,5 @@ mod start;
 mod static_files;
 
 pub use crate::ports::free_port;
-pub use registry::Registry;
+pub use registry::{Registry, RegistryOptions};
 pub use static_files::StaticServer;

@@ -23,12 +23,105 @@ pub struct Registry {
     process: ManagedProcess,
     _dir: tempfile::TempDir,
     keep: Vec<tempfile::TempDir>,
+    /// The private CA of a TLS registry, PEM.
+    ca_pem: Option<String>,
+}
+
+/// How [`Registry::start_with`] secures a registry: htpasswd basic auth, TLS with a
+/// certificate from a fresh private CA, both or neither. `Debug` never shows the
+/// password.
+#[derive(Clone, Default)]
+pub struct RegistryOptions {
+    basic_auth: Option<(String, String)>,
+    tls: bool,
+}
+
+impl std::fmt::Debug for RegistryOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryOptions")
+            .field(
+                "basic_auth",
+                &self
+                    .basic_auth
+                    .as_ref()
+                    .map(|(user, _)| (user, "<redacted>")),
+            )
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+impl RegistryOptions {
+    /// Plain HTTP, anonymous.
+    pub fn new() -> Self {
+        RegistryOptions::default()
+    }
+
+    /// Require basic auth as `user` / `password` (an htpasswd file with a bcrypt hash);
+    /// anonymous requests get 401.
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.basic_auth = Some((user.into(), password.into()));
+        self
+    }
+
+    /// Serve HTTPS with a certificate for 127.0.0.1 and localhost signed by a fresh
+    /// private CA ([`Registry::ca_pem`]); clients that do not trust it fail verification.
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
 }
 
 impl Registry {
     /// A plain-HTTP registry without authentication.
     pub fn start() -> Result<Registry> {
         Registry::start_configured("", |_| String::new())
+    }
+
+    /// A registry secured as `options` say (see [`RegistryOptions`]). The CA, key and
+    /// htpasswd files live in a directory removed with the registry.
+    pub fn start_with(options: &RegistryOptions) -> Result<Registry> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let secrets = tempfile::Builder::new()
+            .prefix("o2dms-registry-secrets-")
+            .tempdir()
+            .map_err(|e| ClusterError::io("creating the registry's secrets directory", e))?;
+        let write = |name: &str, text: &str| -> Result<std::path::PathBuf> {
+            let path = secrets.path().join(name);
+            std::fs::write(&path, text)
+                .and_then(|_| {
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                })
+                .map_err(|e| ClusterError::io(format!("writing {}", path.display()), e))?;
+            Ok(path)
+        };
+        let mut http_extra = String::new();
+        let mut ca_pem = None;
+        if options.tls {
+            let (ca, cert, key) =
+                crate::certs::private_ca_and_loopback_cert("o2dms test registry CA")?;
+            let cert = write("server.pem", &cert)?;
+            let key = write("server.key", &key)?;
+            http_extra = format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                cert.display(),
+                key.display()
+            );
+            ca_pem = Some(ca);
+        }
+        let mut auth = String::new();
+        if let Some((user, password)) = &options.basic_auth {
+            let hash = bcrypt::hash(password, 4)
+                .map_err(|e| ClusterError::Config(format!("hashing the registry password: {e}")))?;
+            let file = write("htpasswd", &format!("{user}:{hash}\n"))?;
+            auth = format!(
+                "auth:\n  htpasswd:\n    realm: o2dms-test\n    path: {}\n",
+                file.display()
+            );
+        }
+        let mut registry = Registry::start_configured(&http_extra, |_| auth)?.keep(secrets);
+        registry.ca_pem = ca_pem;
+        Ok(registry)
     }
 
     /// A registry whose `config.yml` gets `http_extra` appended to its `http:` section
@@ -72,6 +165,7 @@ impl Registry {
                 process,
                 _dir: dir,
                 keep: Vec::new(),
+                ca_pem: None,
             }),
             Err(e) => {
                 // The error names the log: keep it for a post-mortem.
@@ -101,5 +195,21 @@ impl Registry {
     /// `127.0.0.1:PORT`.
     pub fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The private CA certificate (PEM) of a registry started with
+    /// [`RegistryOptions::tls`]; None for plain HTTP.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// `https://127.0.0.1:PORT` with TLS, else `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr())
     }
 }

@@ -3,7 +3,6 @@
 use o2dms_core::{DeploymentId, Error, HistoryOptions, Resource, Result, Revision};
 
 use super::Context;
-use crate::storage::StoredRelease;
 
 /// A history read, as asked for (validated by the caller).
 pub(crate) struct History<'a> {
@@ -31,7 +30,7 @@ impl History<'_> {
         Ok(all
             .iter()
             .skip(skip)
-            .map(StoredRelease::to_revision)
+            .map(|r| cx.shown_revision(r))
             .collect())
     }
 }

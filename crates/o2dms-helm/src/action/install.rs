@@ -4,7 +4,7 @@ use o2dms_core::{CreateDeployment, Error, Operation, Resource, Result};
 
 use super::{Context, HelmCall};
 use crate::chart;
-use crate::helm::{install_args, Apply};
+use crate::helm::{install_args, Apply, Scrub};
 use crate::labels::{check_user_labels, package_label, scale_key_label};
 use crate::namespaces;
 use crate::storage::{HelmStatus, Outcome};
@@ -30,14 +30,16 @@ impl Install {
         }
         labels.extend(package_label(&r.package, None)?);
         let chart = chart::of_package(&*cx.store, &r.package).await?;
-        let _held = cx.locks.hold(id)?;
+        // The namespace first: the Lease lives in it.
         namespaces::ensure(cx, &id.namespace).await?;
+        let held = cx.hold(id).await?;
         let replace = match cx.storage.existing(id).await? {
             Some(existing) if existing.status == HelmStatus::Uninstalled => true,
             Some(_) => return Err(Error::already_exists(Resource::Deployment, id)),
             None => false,
         };
         let values = cx.helm.values_file(&r.values, cx.config.max_values_bytes)?;
+        let scrub = Scrub::of([&r.values]);
         let waiting = cx.waiting(r.timeout);
         let mut args = install_args(
             cx.helm.major(),
@@ -66,8 +68,10 @@ impl Install {
             id,
             revision: None,
             timeout: waiting.timeout,
+            scrub: &scrub,
         };
         cx.write(call, &args, outcome).await?;
+        held.release().await;
         Ok(())
     }
 }

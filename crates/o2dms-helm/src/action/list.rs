@@ -64,7 +64,7 @@ impl List<'_> {
                     more = true;
                     break 'pages;
                 }
-                items.push(r.to_deployment());
+                items.push(cx.shown(&r));
             }
         }
         let continue_token = if more {

@@ -7,6 +7,7 @@ use o2dms_core::{Deployment, DeploymentId, DeploymentStatus, Error, Resource, Re
 use super::rollback::run_rollback;
 use super::uninstall::run_uninstall;
 use super::Context;
+use crate::helm::Scrub;
 use crate::storage::HelmStatus;
 
 /// What [`HelmAdapter::recover_pending`](crate::HelmAdapter::recover_pending) did.
@@ -48,7 +49,7 @@ impl Recover<'_> {
     /// finished; refuses (Conflict) when no earlier revision was ever deployed.
     pub(crate) async fn run(self, cx: &Context) -> Result<Recovery> {
         let id = self.id;
-        let _held = cx.locks.hold(id)?;
+        let held = cx.hold(id).await?;
         let metas = cx.storage.metas(id).await?;
         let Some(latest) = metas.iter().max_by_key(|m| m.revision) else {
             return Err(Error::not_found(Resource::Deployment, id));
@@ -87,16 +88,20 @@ impl Recover<'_> {
                     tracing::warn!(%id, stuck = latest.revision, error = %e, "could not mark the interrupted revision failed");
                 }
                 tracing::info!(%id, stuck = latest.revision, to = target.revision, "recovered pending release by rollback");
+                held.release().await;
                 Ok(Recovery::RolledBack {
                     stuck_revision: latest.revision,
                     stuck_status: latest.status.to_string(),
                     to_revision: target.revision,
-                    deployment: Box::new(cx.storage.current(id).await?.to_deployment()),
+                    deployment: Box::new(cx.shown(&cx.storage.current(id).await?)),
                 })
             }
             None if latest.status == HelmStatus::PendingInstall => {
-                run_uninstall(cx, id, None, "recover_pending").await?;
+                let stuck = cx.storage.revision(id, latest.revision).await?;
+                let scrub = Scrub::of(stuck.iter().map(|r| &r.release.config));
+                run_uninstall(cx, id, None, "recover_pending", &scrub).await?;
                 tracing::info!(%id, stuck = latest.revision, "recovered pending install by uninstalling");
+                held.release().await;
                 Ok(Recovery::Uninstalled {
                     stuck_revision: latest.revision,
                 })

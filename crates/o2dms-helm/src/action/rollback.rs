@@ -4,7 +4,7 @@
 use o2dms_core::{DeploymentId, Error, Operation, Resource, Result, RollbackRequest};
 
 use super::{pending, revision_id, Context, HelmCall};
-use crate::helm::{rollback_args, RollbackTo};
+use crate::helm::{rollback_args, RollbackTo, Scrub};
 use crate::storage::Outcome;
 
 /// A rollback, as asked for (validated by the caller).
@@ -20,7 +20,7 @@ impl Rollback<'_> {
     /// a revision that is not kept, Conflict while the newest revision is pending.
     pub(crate) async fn run(self, cx: &Context) -> Result<()> {
         let (id, r) = (self.id, &self.request);
-        let _held = cx.locks.hold(id)?;
+        let held = cx.hold(id).await?;
         let metas = cx.storage.metas(id).await?;
         let Some(latest) = metas.iter().max_by_key(|m| m.revision) else {
             return Err(Error::not_found(Resource::Deployment, id));
@@ -56,11 +56,15 @@ impl Rollback<'_> {
             r.timeout,
             Operation::RollbackDeployment.as_str(),
         )
-        .await
+        .await?;
+        held.release().await;
+        Ok(())
     }
 }
 
-/// `helm rollback` of `id` from revision `from` to `target`, waiting for it.
+/// `helm rollback` of `id` from revision `from` to `target`, waiting for it. Its errors
+/// show none of the values of either revision (read first; a revision that is gone
+/// meanwhile has none to hide, and helm then fails on it).
 pub(crate) async fn run_rollback(
     cx: &Context,
     id: &DeploymentId,
@@ -69,6 +73,16 @@ pub(crate) async fn run_rollback(
     timeout: Option<std::time::Duration>,
     operation: &str,
 ) -> Result<()> {
+    let (to, current) = futures::try_join!(
+        cx.storage.revision(id, target),
+        cx.storage.revision(id, from)
+    )?;
+    let scrub = Scrub::of(
+        [&to, &current]
+            .into_iter()
+            .flatten()
+            .map(|r| &r.release.config),
+    );
     let waiting = cx.waiting(timeout);
     let args = rollback_args(
         cx.helm.major(),
@@ -87,6 +101,7 @@ pub(crate) async fn run_rollback(
         id,
         revision: Some(target),
         timeout: waiting.timeout,
+        scrub: &scrub,
     };
     cx.write(call, &args, Outcome::NewRevisionAfter(from))
         .await?;

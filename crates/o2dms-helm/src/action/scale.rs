@@ -10,6 +10,7 @@ use o2dms_core::{DeploymentId, Error, Operation, Result, ScaleRequest};
 use super::upgrade::{apply, HelmUpgrade};
 use super::Context;
 use crate::chart;
+use crate::helm::Scrub;
 use crate::manifest::{workloads, WorkloadKind, WorkloadRef};
 use crate::storage::record::Release;
 use crate::workloads;
@@ -29,7 +30,7 @@ impl Scale<'_> {
     /// workloads.
     pub(crate) async fn run(self, cx: &Context) -> Result<()> {
         let (id, r) = (self.id, &self.request);
-        let _held = cx.locks.hold(id)?;
+        let held = cx.hold(id).await?;
         let current = cx.writable(id).await?;
         let key = r
             .key
@@ -38,6 +39,8 @@ impl Scale<'_> {
             .unwrap_or_else(|| cx.config.scale_key.clone());
         let mut values = current.release.config.clone();
         values.set_path(&key, r.replicas);
+        // The scale changes one number: the strings in play are the current ones.
+        let scrub = Scrub::of([&current.release.config]);
         let scratch = cx.helm.scratch_dir()?;
         let chart = chart::of_current(
             &*cx.store,
@@ -58,6 +61,7 @@ impl Scale<'_> {
             timeout: r.timeout,
             dry_run: true,
             before: current.release.version,
+            scrub: &scrub,
         };
         // Prove the key drives a workload before anything is written: render with the
         // count asked for and with another one; only workloads that follow the key count.
@@ -73,7 +77,10 @@ impl Scale<'_> {
             ..upgrade.clone()
         };
         let (asked, other) = futures::try_join!(apply(cx, &upgrade), apply(cx, &probe_upgrade))?;
-        let (asked, other) = (release_from_stdout(&asked)?, release_from_stdout(&other)?);
+        let (asked, other) = (
+            release_from_stdout(&asked, &scrub)?,
+            release_from_stdout(&other, &scrub)?,
+        );
         let targets = driven(
             &workloads(&asked.manifest, &id.namespace),
             &workloads(&other.manifest, &id.namespace),
@@ -105,6 +112,7 @@ impl Scale<'_> {
                 None => format!("{} is missing", w.reference.label()),
             })
             .collect();
+        held.release().await;
         if !wrong.is_empty() {
             return Err(Error::backend(format!(
                 "scaled {id} to {} through `{key}`, but the live workloads disagree: {}",
@@ -169,10 +177,16 @@ fn driven(
 }
 
 /// The release in a dry run's `-o json` output (after anything helm printed before it).
-fn release_from_stdout(stdout: &str) -> Result<Release> {
+/// A parse error can quote a string of the output (the values are in it): its text is
+/// scrubbed, and it is not kept as the error's source.
+fn release_from_stdout(stdout: &str, scrub: &Scrub) -> Result<Release> {
     let start = stdout.find('{').unwrap_or(0);
-    serde_json::from_str(&stdout[start..])
-        .map_err(|e| Error::backend_from("cannot read helm's dry-run output", e))
+    serde_json::from_str(&stdout[start..]).map_err(|e| {
+        Error::backend(format!(
+            "cannot read helm's dry-run output: {}",
+            scrub.apply(&e.to_string())
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -229,8 +243,20 @@ mod tests {
 
     #[test]
     fn dry_run_output_is_read_after_any_preamble() {
-        let r = release_from_stdout("WARNING: x\n{\"name\":\"web\",\"version\":3}").unwrap();
+        let none = Scrub::default();
+        let r = release_from_stdout("WARNING: x\n{\"name\":\"web\",\"version\":3}", &none).unwrap();
         assert_eq!((r.name.as_str(), r.version), ("web", 3));
-        assert!(release_from_stdout("no json").is_err());
+        assert!(release_from_stdout("no json", &none).is_err());
+        // serde_json quotes what it did not expect: a value, here.
+        let values = o2dms_core::Values::from_pairs([(
+            "password",
+            o2dms_core::Value::from("hunter2-secret"),
+        )]);
+        let e = release_from_stdout(
+            "{\"name\":\"web\",\"version\":\"hunter2-secret\"}",
+            &Scrub::of([&values]),
+        )
+        .unwrap_err();
+        assert!(!format!("{e} {e:?}").contains("hunter2"), "{e:?}");
     }
 }

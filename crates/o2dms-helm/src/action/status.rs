@@ -2,7 +2,7 @@
 
 use o2dms_core::{DeploymentId, Result, StatusDetail};
 
-use super::Context;
+use super::{description, Context};
 use crate::workloads::{detail, explain_not_ready, read_all};
 
 /// A status read.
@@ -24,10 +24,9 @@ impl Status<'_> {
                 Ok(live)
             })
             .await?;
-        let r = &current.release;
         Ok(detail(
-            r.info.status.live_status(),
-            &r.info.description,
+            current.release.info.status.live_status(),
+            &description(&current),
             &live,
         ))
     }

@@ -8,7 +8,7 @@ use o2dms_core::{DeploymentId, Operation, Result, UpdateDeployment, Values, Valu
 
 use super::{Context, HelmCall};
 use crate::chart;
-use crate::helm::{upgrade_args, Apply, ChartSource};
+use crate::helm::{upgrade_args, Apply, ChartSource, Scrub};
 use crate::labels::package_label;
 use crate::storage::Outcome;
 
@@ -32,7 +32,7 @@ impl Upgrade<'_> {
             }
             None => None,
         };
-        let _held = cx.locks.hold(id)?;
+        let held = cx.hold(id).await?;
         let current = cx.writable(id).await?;
         let labels: BTreeMap<String, String> = match &r.package {
             Some(p) => package_label(p, Some(&current.labels))?
@@ -44,6 +44,9 @@ impl Upgrade<'_> {
             ValuesMode::Merge => current.release.config.merged(&r.values),
             ValuesMode::Replace => r.values.clone(),
         };
+        // The values handed to helm and the current ones (which a replace drops, and
+        // which helm may still quote from the live objects).
+        let scrub = Scrub::of([&values, &current.release.config]);
         let scratch = cx.helm.scratch_dir()?;
         let chart = match new_chart {
             Some(c) => c,
@@ -69,9 +72,11 @@ impl Upgrade<'_> {
                 timeout: r.timeout,
                 dry_run: false,
                 before: current.release.version,
+                scrub: &scrub,
             },
         )
         .await?;
+        held.release().await;
         Ok(())
     }
 }
@@ -98,6 +103,8 @@ pub(crate) struct HelmUpgrade<'a> {
     pub(crate) dry_run: bool,
     /// The current revision: success leaves a newer one.
     pub(crate) before: u32,
+    /// The values helm's errors must not show (at least `values`).
+    pub(crate) scrub: &'a Scrub,
 }
 
 /// Runs `upgrade`; helm's stdout (the rendered release for a dry run).
@@ -126,6 +133,7 @@ pub(crate) async fn apply(cx: &Context, upgrade: &HelmUpgrade<'_>) -> Result<Str
         id: u.id,
         revision: None,
         timeout: waiting.timeout,
+        scrub: u.scrub,
     };
     if u.dry_run {
         cx.render(call, &args).await

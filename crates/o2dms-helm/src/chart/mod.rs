@@ -55,7 +55,8 @@ pub(crate) async fn of_current(
             }
             Why::Differs
         }
-        // An OCI reference: helm pulls it, so it cannot be compared here.
+        // A reference helm resolves (a store of another kind: the stores of o2dms-store
+        // all give archives), so it cannot be compared here.
         Ok(other) if !recorded.metadata.dependencies.is_empty() || !rebuild => {
             tracing::warn!(package = %current.package(), "cannot compare a remote package with the release record; using the stored package");
             return Ok(other);

@@ -32,9 +32,21 @@ impl HelmConfigBuilder {
         self
     }
 
+    /// An OCI registry as a package store.
+    pub fn registry(mut self, registry: super::RegistryConfig) -> Self {
+        self.config.registry = Some(registry);
+        self
+    }
+
     /// Default namespace.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.config.namespace = namespace.into();
+        self
+    }
+
+    /// The namespaces the adapter serves ([`HelmConfig::namespaces`]); none: all.
+    pub fn namespaces<S: Into<String>>(mut self, namespaces: impl IntoIterator<Item = S>) -> Self {
+        self.config.namespaces = namespaces.into_iter().map(Into::into).collect();
         self
     }
 
@@ -128,6 +140,13 @@ impl HelmConfigBuilder {
         self
     }
 
+    /// Glob patterns on value keys whose values reads show as `[redacted]`
+    /// ([`HelmConfig::redact_values`]).
+    pub fn redact_values<S: Into<String>>(mut self, patterns: impl IntoIterator<Item = S>) -> Self {
+        self.config.redact_values = patterns.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Memory for cached release records, in bytes.
     pub fn record_cache_bytes(mut self, bytes: u64) -> Self {
         self.config.record_cache_bytes = bytes;
@@ -137,6 +156,18 @@ impl HelmConfigBuilder {
     /// Longest wait for one read of the Kubernetes API.
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.config.read_timeout = timeout;
+        self
+    }
+
+    /// Take a Kubernetes Lease per release for every write ([`HelmConfig::lease_locking`]).
+    pub fn lease_locking(mut self, on: bool) -> Self {
+        self.config.lease_locking = on;
+        self
+    }
+
+    /// How long a write's Lease holds without renewal ([`HelmConfig::lease_duration`]).
+    pub fn lease_duration(mut self, duration: Duration) -> Self {
+        self.config.lease_duration = duration;
         self
     }
 

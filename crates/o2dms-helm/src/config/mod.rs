@@ -9,11 +9,14 @@ use o2dms_config::{DmsPlugin, PluginKind};
 use o2dms_core::{validate, Error, Result};
 use serde::Deserialize;
 
+mod allow_list;
 mod builder;
 mod options;
+mod registry;
 
 pub use builder::HelmConfigBuilder;
 pub use options::{ApplyMethod, WaitStrategy};
+pub use registry::RegistryConfig;
 
 /// Configuration of a [`HelmAdapter`](crate::HelmAdapter).
 ///
@@ -53,9 +56,33 @@ pub struct HelmConfig {
     /// A chart repository URL (`chartRepository`), a read-only package store beside the
     /// local one (ids `repo:name@version`). `https://`, or `http://` to a loopback host.
     pub chart_repository: Option<String>,
+    /// An OCI registry as a package store beside the local one (`registry`; ids
+    /// `oci:name@version`): its location, credentials (read from files), CAs, and
+    /// whether uploads go there. Installs use the chart layer fetched by digest and
+    /// validated like an upload, kept with the version's pin in `<dataDir>/registry`;
+    /// helm never talks to the registry. See [`RegistryConfig`]. Not used when the
+    /// adapter is given its own store
+    /// ([`connect_with_store`](crate::HelmAdapter::connect_with_store)).
+    pub registry: Option<RegistryConfig>,
     /// The default namespace (`namespace`), for callers that build ids from a bare name
     /// ([`HelmAdapter::deployment_id`](crate::HelmAdapter::deployment_id)).
     pub namespace: String,
+    /// The namespaces the adapter serves (`namespaces`): empty (the default) serves the
+    /// whole cluster, with one watch of release Secrets in all namespaces and rights to
+    /// match (a ClusterRole, `deploy/rbac/cluster-wide.yaml`). Set, the adapter watches
+    /// and lists only these (one watch per namespace), lists over "all namespaces" and
+    /// "is this package in use" cover exactly these, and every call naming another
+    /// namespace (a deployment's id, a list filter) is InvalidArgument naming
+    /// `namespace`, before any request to the cluster or helm run; the rights it needs
+    /// are a Role in each (`deploy/rbac/namespaced.yaml`). Each watch holds one
+    /// connection to the API server (measured with 438 namespaces on the local cluster:
+    /// all listed within about 1.3 s of the first read, the process about 20 MiB larger).
+    /// Each entry must be a DNS-1123 label, listed once (InvalidArgument naming
+    /// `namespaces[i]`), and the default `namespace` must be one of them. With `createNamespace`, only listed namespaces
+    /// are ever created (others are refused first); that needs the cluster-scoped right to
+    /// create namespaces, which a Role cannot grant, so with namespaced rights only leave
+    /// `createNamespace` off and create the namespaces beforehand.
+    pub namespaces: Vec<String>,
     /// Default time limit of a write (`timeout`; install/upgrade/rollback/uninstall
     /// `--timeout`). A write ends within it plus a grace: helm still running 60 s after
     /// its own timeout is terminated (SIGTERM, so it marks the release failed), and each
@@ -129,6 +156,31 @@ pub struct HelmConfig {
     /// what reads need is kept (no chart content, no manifest), the least useful evicted
     /// first. At least 1 MiB.
     pub record_cache_bytes: u64,
+    /// Values to mask in what reads return (`redactValues`): glob patterns (`*`, `?`,
+    /// `[...]`, `{a,b}`), case-insensitive, on a value's key (the last segment of its
+    /// path: `grafana.adminPassword` is matched as `adminPassword`), for example
+    /// `["*password*", "*token*", "*secret*", "*key"]`. A value whose key matches is shown
+    /// as the string `[redacted]`, whatever its type (a map included), in get, list,
+    /// history and the deployment a write returns. What is stored and applied never
+    /// changes: an update with `mode: merge` keeps the real value of a masked key. (An
+    /// update with `mode: replace` built from values read back would store the mask:
+    /// merge instead.) Empty (the default): nothing is masked. Each pattern must be a
+    /// valid glob (InvalidArgument naming `redactValues[i]`). Independent of this
+    /// setting, helm's messages never reach an error, an event or a log with a value in
+    /// them (see the security notes).
+    pub redact_values: Vec<String>,
+    /// Take a Kubernetes Lease (`coordination.k8s.io/v1`, `o2dms-release-<name>` in the
+    /// release's namespace) for every write (`leaseLocking`, default true), so that two
+    /// adapter processes (DMS replicas) never write one release at once: the second is
+    /// Conflict at once, naming the holder. Needs get/create/update/delete on `leases`
+    /// in the release's namespace (`deploy/rbac/`). Off, only writes through one
+    /// adapter process exclude each other, and helm's own pending check is the rest.
+    pub lease_locking: bool,
+    /// How long a write's Lease holds without renewal (`leaseDuration`, default 30s;
+    /// 3 s to 10 min): renewed every third of it while helm runs, so a crashed holder's
+    /// Lease lets writes through again after at most this long.
+    #[serde(deserialize_with = "o2dms_config::duration::deserialize")]
+    pub lease_duration: Duration,
 }
 
 impl HelmConfig {
@@ -145,6 +197,8 @@ impl HelmConfig {
     pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(20);
     /// Default memory for cached release records (`recordCacheBytes: 67108864`, 64 MiB).
     pub const DEFAULT_RECORD_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+    /// Default time a write's Lease holds without renewal (`leaseDuration: 30s`).
+    pub const DEFAULT_LEASE_DURATION: Duration = Duration::from_secs(30);
 }
 
 /// The defaults, for the builder and for every key the configuration file leaves out.
@@ -154,7 +208,9 @@ impl Default for HelmConfig {
             kubeconfig: None,
             context: None,
             chart_repository: None,
+            registry: None,
             namespace: "default".to_owned(),
+            namespaces: Vec::new(),
             timeout: Self::DEFAULT_TIMEOUT,
             max_history: Self::DEFAULT_MAX_HISTORY,
             helm_binary: PathBuf::from("helm"),
@@ -172,6 +228,9 @@ impl Default for HelmConfig {
             skip_crds: false,
             disable_open_api_validation: false,
             wait_strategy: None,
+            redact_values: Vec::new(),
+            lease_locking: true,
+            lease_duration: Self::DEFAULT_LEASE_DURATION,
         }
     }
 }
@@ -288,6 +347,7 @@ impl HelmConfig {
     /// (`chartRepository`, `helmBinary`, ...).
     pub fn validate(&self) -> Result<()> {
         validate::namespace("namespace", &self.namespace)?;
+        self.validate_namespaces()?;
         validate::timeout("timeout", self.timeout)?;
         validate::scale_key("scaleKey", &self.scale_key)?;
         if let Some(c) = &self.context {
@@ -306,8 +366,14 @@ impl HelmConfig {
                     other => other,
                 })?;
         }
+        if let Some(r) = &self.registry {
+            r.validate()?;
+        }
         if !(Duration::from_secs(1)..=Duration::from_secs(600)).contains(&self.read_timeout) {
             return Err(Error::invalid("readTimeout", "must be 1s to 10m"));
+        }
+        if !(Duration::from_secs(3)..=Duration::from_secs(600)).contains(&self.lease_duration) {
+            return Err(Error::invalid("leaseDuration", "must be 3s to 10m"));
         }
         if self.record_cache_bytes < 1024 * 1024 {
             return Err(Error::invalid(
@@ -321,6 +387,7 @@ impl HelmConfig {
                 format!("must be 1 to {} bytes", validate::MAX_VALUES_BYTES),
             ));
         }
+        crate::redact::Redaction::check(&self.redact_values)?;
         if self.helm_binary.as_os_str().is_empty() {
             return Err(Error::invalid("helmBinary", "must not be empty"));
         }

@@ -127,6 +127,7 @@ fn every_key_in_camel_case() {
          context: admin@edge\n\
          chartRepository: https://charts.example.com\n\
          namespace: deployments\n\
+         namespaces: [deployments, ran]\n\
          timeout: 1h30m\n\
          maxHistory: 5\n\
          helmBinary: /opt/helm/bin/helm\n\
@@ -143,7 +144,10 @@ fn every_key_in_camel_case() {
          applyMethod: client-side\n\
          skipCrds: true\n\
          disableOpenApiValidation: true\n\
-         waitStrategy: legacy",
+         waitStrategy: legacy\n\
+         redactValues: [\"*password*\", \"*Token\"]\n\
+         leaseLocking: false\n\
+         leaseDuration: 15s",
     )
     .unwrap();
     assert_eq!(
@@ -152,7 +156,9 @@ fn every_key_in_camel_case() {
             kubeconfig: Some("/etc/kubernetes/admin.conf".into()),
             context: Some("admin@edge".into()),
             chart_repository: Some("https://charts.example.com".into()),
+            registry: None,
             namespace: "deployments".into(),
+            namespaces: vec!["deployments".into(), "ran".into()],
             timeout: Duration::from_secs(5400),
             max_history: 5,
             helm_binary: "/opt/helm/bin/helm".into(),
@@ -170,7 +176,14 @@ fn every_key_in_camel_case() {
             skip_crds: true,
             disable_open_api_validation: true,
             wait_strategy: Some(WaitStrategy::Legacy),
+            redact_values: vec!["*password*".into(), "*Token".into()],
+            lease_locking: false,
+            lease_duration: Duration::from_secs(15),
         }
+    );
+    assert_eq!(
+        invalid("leaseDuration: 1s").0,
+        "plugins.dms[0].config.leaseDuration"
     );
     assert_eq!(
         invalid("maxValuesBytes: 0").0,
@@ -180,6 +193,22 @@ fn every_key_in_camel_case() {
     let (field, reason) = invalid("max_history: 5");
     assert_eq!(field, "plugins.dms[0].config.max_history");
     assert!(reason.contains("unknown field `max_history`"), "{reason}");
+}
+
+#[test]
+fn the_namespace_allow_list_is_checked_in_the_file() {
+    assert_eq!(
+        invalid("namespace: ran\nnamespaces: [ran, Core]").0,
+        "plugins.dms[0].config.namespaces[1]"
+    );
+    assert_eq!(
+        invalid("namespace: ran\nnamespaces: [ran, ran]").0,
+        "plugins.dms[0].config.namespaces[1]"
+    );
+    assert_eq!(
+        invalid("namespaces: [ran]").0,
+        "plugins.dms[0].config.namespace"
+    );
 }
 
 #[test]
@@ -226,6 +255,27 @@ fn checks_name_the_key_path_and_quote_no_secret() {
 }
 
 #[test]
+fn redaction_patterns_are_checked_and_named_by_index() {
+    let c =
+        from_block("redactValues: [\"*password*\", \"*token*\", \"*secret*\", \"*key\"]").unwrap();
+    assert_eq!(c.redact_values.len(), 4);
+    assert!(
+        HelmConfig::default().redact_values.is_empty(),
+        "off by default"
+    );
+    let (field, _) = invalid("redactValues: [\"*password*\", \"[unclosed\"]");
+    assert_eq!(field, "plugins.dms[0].config.redactValues[1]");
+    let (field, _) = invalid("redactValues: [\"\"]");
+    assert_eq!(field, "plugins.dms[0].config.redactValues[0]");
+    let (field, _) = invalid("redactValues: \"*password*\"");
+    assert_eq!(field, "plugins.dms[0].config.redactValues");
+    match HelmConfig::builder().redact_values(["ok*", "{a,"]).build() {
+        Err(Error::InvalidArgument { field, .. }) => assert_eq!(field, "redactValues[1]"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn the_example_file_documents_every_key() {
     // The example shows optional keys commented out; with them uncommented, every
     // field is set and every key is one the adapter knows.
@@ -254,13 +304,18 @@ fn the_example_file_documents_every_key() {
             "disableOpenApiValidation",
             "helmBinary",
             "kubeconfig",
+            "leaseDuration",
+            "leaseLocking",
             "maxHistory",
             "maxValuesBytes",
             "namespace",
+            "namespaces",
             "packageDir",
             "readTimeout",
             "rebuildFromRelease",
             "recordCacheBytes",
+            "redactValues",
+            "registry",
             "scaleKey",
             "skipCrds",
             "timeout",
@@ -276,6 +331,16 @@ fn the_example_file_documents_every_key() {
     );
     // the example shows the default
     assert!(!c.rebuild_from_release);
+    // the registry block: one credential source uncommented (the others are exclusive)
+    let r = c.registry.expect("registry");
+    assert!(
+        !r.namespace.is_empty()
+            && !r.charts.is_empty()
+            && r.id_prefix.is_some()
+            && r.username.is_some()
+            && r.password_file.is_some()
+            && !r.ca_files.is_empty()
+    );
 }
 
 #[test]

@@ -29,7 +29,9 @@ pub(crate) enum ChartSource {
     /// A chart archive or directory on disk (e.g. one rebuilt from a release record).
     Path(PathBuf),
     /// What the package store says to give helm: an archive it holds or downloaded and
-    /// verified, or an OCI reference (`oci://host/repo/name --version V [--plain-http]`).
+    /// verified (the OCI store's too: fetched by digest and validated), or, from a store
+    /// of another kind, an OCI reference (`oci://host/repo/name --version V
+    /// [--plain-http]`).
     Store(InstallSource),
 }
 
@@ -519,7 +521,17 @@ mod tests {
                     "{joined}"
                 );
                 assert!(joined.contains(&format!("--values={}", file.path().display())));
+                // exactly one values file, and no `--set*` that could carry a value
+                let argv = s(&argv);
+                assert_eq!(argv.iter().filter(|x| x.starts_with("--values")).count(), 1);
+                assert!(!argv.iter().any(|x| x.starts_with("--set")), "{argv:?}");
             }
         }
+        // The values went through the file instead: private to the adapter's user.
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(file.path()).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let written = std::fs::read_to_string(file.path()).unwrap();
+        assert!(written.contains("s3cr3t-value") && written.contains("tok-12345"));
     }
 }

@@ -9,6 +9,8 @@
 
 use o2dms_core::{ErrorKind, Resource};
 
+use super::scrub::Scrub;
+
 /// The classification of one failed helm run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct HelmFailure {
@@ -16,7 +18,7 @@ pub(crate) struct HelmFailure {
     pub(crate) kind: ErrorKind,
     /// For NotFound: what was missing (a release or one of its revisions).
     pub(crate) resource: Option<Resource>,
-    /// helm's message without log lines and the `Error: ` prefix.
+    /// helm's message without log lines and the `Error: ` prefix, values scrubbed.
     pub(crate) message: String,
 }
 
@@ -112,15 +114,16 @@ const INVALID: &[&str] = &[
     "cannot load values.yaml",
 ];
 
-/// Strips Helm 4's structured log lines (`level=...`) and the `Error: ` prefix, and
-/// keeps at most 4000 bytes.
-pub(crate) fn helm_message(stderr: &str) -> String {
+/// Strips Helm 4's structured log lines (`level=...`) and the `Error: ` prefix, replaces
+/// every value of `scrub`, and then keeps at most 4000 bytes (scrubbing first: a value
+/// cut in two at the limit would not be recognised).
+pub(crate) fn helm_message(stderr: &str, scrub: &Scrub) -> String {
     let kept: Vec<&str> = stderr
         .lines()
         .filter(|l| !l.trim_start().starts_with("level=") && !l.trim().is_empty())
         .map(|l| l.strip_prefix("Error: ").unwrap_or(l))
         .collect();
-    let mut msg = kept.join("\n");
+    let mut msg = scrub.apply(&kept.join("\n"));
     if msg.len() > 4000 {
         let mut cut = 4000;
         while !msg.is_char_boundary(cut) {
@@ -148,9 +151,18 @@ fn missing_revision(hay: &str) -> bool {
     })
 }
 
-/// Classifies helm's stderr. Pure: no I/O, the same text always gives the same kind.
+/// Classifies helm's stderr with nothing to scrub (the captured messages of the tests).
+#[cfg(test)]
 pub(crate) fn classify(stderr: &str) -> HelmFailure {
-    let message = helm_message(stderr);
+    classify_scrubbed(stderr, &Scrub::default())
+}
+
+/// Classifies helm's stderr. Pure: no I/O, the same text always gives the same kind.
+/// The kind is read from helm's own words (a value that happens to hold a phrase such as
+/// `not found` is not hidden from the classifier); the message is scrubbed of `scrub`'s
+/// values.
+pub(crate) fn classify_scrubbed(stderr: &str, scrub: &Scrub) -> HelmFailure {
+    let message = helm_message(stderr, scrub);
     let hay = stderr.to_ascii_lowercase();
     let (kind, resource) = if rbac_forbidden(&hay) {
         (ErrorKind::PermissionDenied, None)
@@ -388,16 +400,64 @@ mod tests {
     #[test]
     fn messages_are_cleaned_and_bounded() {
         assert_eq!(
-            helm_message("level=WARN msg=x\nError: UPGRADE FAILED: boom\n"),
+            helm_message(
+                "level=WARN msg=x\nError: UPGRADE FAILED: boom\n",
+                &Scrub::default()
+            ),
             "UPGRADE FAILED: boom"
         );
-        assert_eq!(helm_message(""), "helm failed without a message");
+        assert_eq!(
+            helm_message("", &Scrub::default()),
+            "helm failed without a message"
+        );
         let long = "é".repeat(5000);
-        let m = helm_message(&long);
+        let m = helm_message(&long, &Scrub::default());
         assert!(m.len() <= 4003 && m.ends_with("..."));
         assert_eq!(
             classify("Error: something unexpected\n").kind,
             ErrorKind::Backend
         );
+    }
+
+    #[test]
+    fn values_are_scrubbed_and_the_kind_comes_from_helms_words() {
+        let values: o2dms_core::Values = serde_json::from_value(serde_json::json!({
+            "tier": "MARKER-7f3a secret with spaces!",
+            "note": "not found",
+        }))
+        .unwrap();
+        let scrub = Scrub::of([&values]);
+        // The API server quotes the value (Helm 4 also logs it, escaped, on a level= line).
+        let stderr = "level=WARN msg=\"upgrade failed\" error=\"ConfigMap \\\"m\\\" is invalid: metadata.labels: Invalid value: \\\"MARKER-7f3a secret with spaces!\\\"\"\n\
+                      Error: INSTALLATION FAILED: ConfigMap \"m\" is invalid: metadata.labels: Invalid value: \"MARKER-7f3a secret with spaces!\": a valid label must be an empty string or consist of alphanumeric characters\n";
+        let f = classify_scrubbed(stderr, &scrub);
+        assert_eq!(f.kind, ErrorKind::InvalidArgument);
+        assert!(!f.message.contains("MARKER"), "{}", f.message);
+        assert!(
+            f.message.contains("Invalid value: \"[redacted]\""),
+            "{}",
+            f.message
+        );
+        // A value holding a phrase the classifier knows does not change the kind, and is
+        // still hidden.
+        let f = classify_scrubbed(
+            "Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress: not found\n",
+            &scrub,
+        );
+        assert_eq!(f.kind, ErrorKind::Conflict);
+        assert!(!f.message.contains("not found"), "{}", f.message);
+    }
+
+    #[test]
+    fn a_value_across_the_length_limit_leaves_no_piece() {
+        let secret = "S".repeat(50);
+        let values =
+            o2dms_core::Values::from_pairs([("p", o2dms_core::Value::from(secret.clone()))]);
+        let scrub = Scrub::of([&values]);
+        // The value straddles byte 4000 of the message.
+        let stderr = format!("Error: {}{secret}{}", "x".repeat(3980), "y".repeat(100));
+        let m = helm_message(&stderr, &scrub);
+        assert!(!m.contains("SSSS"), "a piece of the value survives the cut");
+        assert!(m.len() <= 4003);
     }
 }

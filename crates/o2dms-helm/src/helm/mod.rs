@@ -1,11 +1,12 @@
 //! The helm process, in one place: which helm it is ([`version`]), its argv per version
 //! ([`argv`], pure functions), the values files it reads ([`values_file`]), running it
-//! ([`runner`]) and reading its errors ([`classify`]). [`Helm`] ties them together for
-//! the actions.
+//! ([`runner`]), reading its errors ([`classify`]) and keeping values out of them
+//! ([`scrub`]). [`Helm`] ties them together for the actions.
 
 mod argv;
 mod classify;
 mod runner;
+mod scrub;
 mod values_file;
 mod version;
 
@@ -20,6 +21,7 @@ pub(crate) use argv::{
     Flags, RollbackTo, Waiting,
 };
 pub(crate) use classify::HelmFailure;
+pub(crate) use scrub::{Scrub, REDACTED};
 pub(crate) use values_file::ValuesFile;
 pub use version::{HelmMajor, HelmVersion};
 
@@ -87,15 +89,18 @@ impl Helm {
     /// when it succeeds, its classified failure when it does not. helm that outlives its
     /// own timeout by [`WATCHDOG_GRACE`] is terminated (SIGTERM: helm then marks the
     /// release failed) and reported as helm's own timeout. `Err` only when helm could not
-    /// be run at all.
+    /// be run at all. The failure's message has every value of `scrub` replaced (before
+    /// it is shortened, so no part of a value is left at the cut); its kind is read from
+    /// helm's own words.
     pub(crate) async fn run(
         &self,
         args: &[OsString],
         timeout: Duration,
+        scrub: &Scrub,
     ) -> Result<std::result::Result<String, HelmFailure>> {
         match self.runner.run(args, timeout + WATCHDOG_GRACE).await {
             Ok(out) if out.success => Ok(Ok(out.stdout)),
-            Ok(out) => Ok(Err(classify::classify(&out.stderr))),
+            Ok(out) => Ok(Err(classify::classify_scrubbed(&out.stderr, scrub))),
             Err(Error::Timeout { state, .. }) => Ok(Err(HelmFailure {
                 kind: ErrorKind::Timeout,
                 resource: None,

@@ -205,7 +205,7 @@ impl HelmRunner {
             return Err(Error::Unavailable {
                 message: format!(
                     "`helm version` failed: {}",
-                    super::classify::helm_message(&out.stderr)
+                    super::classify::helm_message(&out.stderr, &super::Scrub::default())
                 ),
             });
         }

@@ -12,8 +12,13 @@
 //! - **Lists** come from the index: writes through the adapter wait until the index has
 //!   seen their outcome ([`Storage::await_outcome`]), so a list after a write shows it;
 //!   others' writes (the helm CLI) appear within the watch delay.
-//! - Without permission to watch Secrets cluster-wide the index is unusable and every
-//!   read goes to the API server.
+//! - Without permission to watch Secrets cluster-wide (or, with a namespace allow-list,
+//!   in each listed namespace) the index is unusable and every read goes to the API
+//!   server.
+//! - **Scope**: with a namespace allow-list, nothing outside it is read: the index runs
+//!   one watch per listed namespace, and what spans "all namespaces" (lists, "in use")
+//!   spans exactly those. The adapter refuses ids and filters naming other namespaces
+//!   before they reach the storage.
 
 mod cache;
 mod helm_status;
@@ -67,6 +72,8 @@ pub(crate) struct Storage {
     read_timeout: Duration,
     /// The API server, as errors name it.
     server: String,
+    /// The namespaces read; empty: all.
+    namespaces: Vec<String>,
     secrets: ReleaseSecrets,
     /// The live index, started (and its first list awaited) by the first read.
     index: tokio::sync::OnceCell<ReleaseIndex>,
@@ -75,19 +82,21 @@ pub(crate) struct Storage {
 
 impl Storage {
     /// Storage read through `client`, each read bounded by `read_timeout`, decoded records
-    /// cached within `cache_bytes`; `server` names the API server in errors. Nothing is
-    /// read until the first call.
+    /// cached within `cache_bytes`; `server` names the API server in errors; only
+    /// `namespaces` are read (all when empty). Nothing is read until the first call.
     pub(crate) fn new(
         client: Client,
         read_timeout: Duration,
         cache_bytes: u64,
         server: String,
+        namespaces: Vec<String>,
     ) -> Self {
         Storage {
             secrets: ReleaseSecrets::new(client.clone()),
             client,
             read_timeout,
             server,
+            namespaces,
             index: tokio::sync::OnceCell::new(),
             records: RecordCache::new(cache_bytes),
         }
@@ -150,6 +159,16 @@ impl Storage {
         self.bounded(async { self.secrets.latest(id).await }).await
     }
 
+    /// Revision `revision` of `id` read from the API server now (`None`: it is not kept).
+    pub(crate) async fn revision(
+        &self,
+        id: &DeploymentId,
+        revision: u32,
+    ) -> Result<Option<StoredRelease>> {
+        self.bounded(self.secrets.revision(&id.namespace, &id.name, revision))
+            .await
+    }
+
     /// The metadata of every revision of `id` (empty: no release): from the index when it
     /// has caught up with the release, otherwise one consistent list.
     pub(crate) async fn metas(&self, id: &DeploymentId) -> Result<Vec<RevisionMeta>> {
@@ -206,7 +225,10 @@ impl Storage {
             if let Some(index) = self.live_index().await {
                 return Ok(index.latest(namespace));
             }
-            let metas = self.secrets.list_meta(namespace, None).await?;
+            let metas = match namespace {
+                Some(ns) => self.secrets.list_meta(Some(ns), None).await?,
+                None => self.every_meta().await?,
+            };
             Ok(stored::latest_revisions(metas)
                 .into_values()
                 .map(|meta| Head {
@@ -241,7 +263,7 @@ impl Storage {
     /// A deployment whose newest revision runs `package` (the first by id), if any.
     pub(crate) async fn in_use(&self, package: &PackageId) -> Result<Option<DeploymentId>> {
         self.bounded(async {
-            let latest = stored::latest_revisions(self.secrets.list_meta(None, None).await?);
+            let latest = stored::latest_revisions(self.every_meta().await?);
             let reads: Vec<_> = latest
                 .into_values()
                 .map(|m| {
@@ -325,13 +347,35 @@ impl Storage {
         within(self.read_timeout, &self.server, read).await
     }
 
+    /// The metadata of every release Secret the adapter may read, from the API server: one
+    /// cluster-wide list, or with an allow-list one list per namespace (several at a time).
+    async fn every_meta(&self) -> Result<Vec<RevisionMeta>> {
+        if self.namespaces.is_empty() {
+            return self.secrets.list_meta(None, None).await;
+        }
+        let lists: Vec<_> = self
+            .namespaces
+            .iter()
+            .map(|ns| {
+                let secrets = self.secrets.clone();
+                let ns = ns.clone();
+                async move { secrets.list_meta(Some(&ns), None).await }
+            })
+            .collect();
+        let lists: Vec<Vec<RevisionMeta>> = stream::iter(lists)
+            .buffered(READS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(lists.into_iter().flatten().collect())
+    }
+
     /// The release index, started (and its first list awaited) on first use; `None` while
     /// it is unusable (then reads go to the API server directly).
     async fn live_index(&self) -> Option<&ReleaseIndex> {
         let index = self
             .index
             .get_or_init(|| async {
-                let index = ReleaseIndex::start(self.client.clone());
+                let index = ReleaseIndex::start(self.client.clone(), &self.namespaces);
                 if let Err(why) = index.ready(INDEX_SYNC_BOUND).await {
                     tracing::warn!(%why, "release index unavailable; reading from the API server");
                 }

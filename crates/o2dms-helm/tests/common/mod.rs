@@ -6,11 +6,13 @@
 
 pub mod apply_options;
 pub mod forks;
+pub mod least_privilege;
 pub mod legacy_charts;
 pub mod namespaces;
 pub mod persistence;
 pub mod races;
 pub mod scale_check;
+pub mod secrets;
 pub mod status_reasons;
 pub mod stores;
 pub mod values_size;
@@ -966,7 +968,9 @@ pub async fn run_all(major: HelmMajor) {
     legacy_charts::apiversion_v1(&env).await;
     apply_options::apply_method(&env, major).await;
     namespaces::policy(&env).await;
+    least_privilege::allow_list_and_shipped_rbac(&env).await;
     status_reasons::status_says_why(&env).await;
+    secrets::kept_out_of_errors_events_and_logs(&env).await;
     stores::oci(&env).await;
     stores::http_repo(&env).await;
     env.stop().await;

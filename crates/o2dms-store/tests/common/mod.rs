@@ -279,3 +279,69 @@ pub fn run_helm(helm: &Path, home: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Pushes a chart manifest around `layer` to `repo:tag` with plain HTTP calls, the way
+/// another client (or an attacker with push rights) would, bypassing every check of the
+/// store: `config` is the config blob. Returns the manifest digest (`sha256:...`).
+pub async fn raw_push(
+    client: &reqwest::Client,
+    base: &str,
+    auth: Option<(&str, &str)>,
+    repo: &str,
+    tag: &str,
+    config: &[u8],
+    layer: &[u8],
+) -> String {
+    let with_auth = |b: reqwest::RequestBuilder| match auth {
+        Some((u, p)) => b.basic_auth(u, Some(p)),
+        None => b,
+    };
+    let mut descriptors = Vec::new();
+    for (media, bytes) in [
+        ("application/vnd.cncf.helm.config.v1+json", config),
+        ("application/vnd.cncf.helm.chart.content.v1.tar+gzip", layer),
+    ] {
+        let digest = format!("sha256:{}", sha256_hex(bytes));
+        let start = with_auth(client.post(format!("{base}/v2/{repo}/blobs/uploads/")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(start.status(), 202, "start upload");
+        let location = start.headers()["location"].to_str().unwrap().to_string();
+        let mut url = reqwest::Url::parse(base).unwrap().join(&location).unwrap();
+        url.query_pairs_mut().append_pair("digest", &digest);
+        let put = with_auth(client.put(url))
+            .header("content-type", "application/octet-stream")
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 201, "blob upload");
+        descriptors.push(serde_json::json!({
+            "mediaType": media, "digest": digest, "size": bytes.len(),
+        }));
+    }
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": descriptors[0],
+        "layers": [descriptors[1]],
+    });
+    let body = serde_json::to_vec(&manifest).unwrap();
+    let put = with_auth(client.put(format!("{base}/v2/{repo}/manifests/{tag}")))
+        .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201, "manifest upload");
+    format!("sha256:{}", sha256_hex(&body))
+}
+
+/// The Helm config blob for `name@version`.
+pub fn chart_config(name: &str, version: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "apiVersion": "v2", "name": name, "version": version,
+    }))
+    .unwrap()
+}

@@ -1,6 +1,7 @@
 //! A minimal registry token service (Docker/distribution token auth) for tests: issues
 //! ES256 JWTs with an `x5c` certificate the registry trusts, granting whatever scope is
-//! asked, to clients that present the expected basic credentials.
+//! asked, to clients that present the expected basic credentials (`GET`), or the identity
+//! token `refresh-<password>` (`POST grant_type=refresh_token`, OAuth2).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -61,17 +62,20 @@ impl TokenServer {
         let issued = Arc::new(AtomicUsize::new(0));
         let count = Arc::clone(&issued);
         let expected = format!("Basic {}", STANDARD.encode(format!("{user}:{password}")));
+        // Identity (refresh) tokens this service accepts: `refresh-<password>`.
+        let refresh = format!("refresh-{password}");
         let task = tokio::spawn(async move {
             let key = Arc::new(key);
             loop {
                 let Ok((mut sock, _)) = listener.accept().await else {
                     return;
                 };
-                let (key, x5c, expected, count) = (
+                let (key, x5c, expected, count, refresh) = (
                     Arc::clone(&key),
                     x5c.clone(),
                     expected.clone(),
                     Arc::clone(&count),
+                    refresh.clone(),
                 );
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
@@ -82,17 +86,52 @@ impl TokenServer {
                             Ok(n) => buf.extend_from_slice(&chunk[..n]),
                         }
                     }
-                    let head = String::from_utf8_lossy(&buf).into_owned();
-                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-                    let authorized = head.lines().any(|l| {
-                        l.split_once(':').is_some_and(|(k, v)| {
-                            k.eq_ignore_ascii_case("authorization") && v.trim() == expected
+                    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                    // A POST (OAuth2, identity tokens) carries a form body.
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse().ok())?
                         })
-                    });
+                        .unwrap_or(0);
+                    while buf.len() < end + length {
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let form = String::from_utf8_lossy(&buf[end..end + length]).into_owned();
+                    let post = head.starts_with("POST ");
+                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                    let authorized = if post {
+                        let pairs: Vec<(String, String)> =
+                            reqwest::Url::parse(&format!("http://x/?{form}"))
+                                .unwrap()
+                                .query_pairs()
+                                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                                .collect();
+                        let has = |k: &str, v: &str| pairs.iter().any(|(a, b)| a == k && b == v);
+                        has("grant_type", "refresh_token")
+                            && has("refresh_token", &refresh)
+                            && has("client_id", "o2dms")
+                    } else {
+                        head.lines().any(|l| {
+                            l.split_once(':').is_some_and(|(k, v)| {
+                                k.eq_ignore_ascii_case("authorization") && v.trim() == expected
+                            })
+                        })
+                    };
                     let (status, body) = if !authorized {
                         ("401 Unauthorized", "{}".to_string())
                     } else {
-                        let url = reqwest::Url::parse(&format!("http://x{path}")).unwrap();
+                        let url = if post {
+                            reqwest::Url::parse(&format!("http://x/?{form}")).unwrap()
+                        } else {
+                            reqwest::Url::parse(&format!("http://x{path}")).unwrap()
+                        };
                         let access: Vec<serde_json::Value> = url
                             .query_pairs()
                             .filter(|(k, _)| k == "scope")
@@ -124,7 +163,12 @@ impl TokenServer {
                         );
                         let sig = der_to_raw(&key.sign(signing_input.as_bytes()).unwrap());
                         let jwt = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig));
-                        ("200 OK", serde_json::json!({ "token": jwt }).to_string())
+                        let answer = if post {
+                            serde_json::json!({ "access_token": jwt, "expires_in": 300, "scope": "" })
+                        } else {
+                            serde_json::json!({ "token": jwt })
+                        };
+                        ("200 OK", answer.to_string())
                     };
                     let resp = format!(
                         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
