@@ -208,6 +208,16 @@ impl Leases {
             {
                 Ok(created) => return Ok(Some(self.hold(api, name, created))),
                 Err(LeaseError::Conflict) => {}
+                // The namespace is being deleted: the API server refuses new objects
+                // there, to every writer alike, so there is no Lease to take and none
+                // another writer could hold; the write goes on (a delete still works).
+                Err(LeaseError::Other(e)) if namespace_terminating(&e) => {
+                    tracing::debug!(
+                        namespace = %id.namespace,
+                        "namespace being deleted: writing without a Lease"
+                    );
+                    return Ok(None);
+                }
                 Err(LeaseError::Other(e)) => return Err(e),
             }
             let Some(existing) = self
@@ -481,6 +491,12 @@ async fn release(
     }
 }
 
+/// Whether `e` is the API server refusing a new object because its namespace is being
+/// deleted (the NamespaceLifecycle admission plugin, a 403 that is not RBAC's).
+fn namespace_terminating(e: &Error) -> bool {
+    e.to_string().contains("because it is being terminated")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -583,5 +599,19 @@ mod tests {
         };
         assert!(reason.contains("host/7/abc"), "{reason}");
         assert!(reason.contains("ran/o2dms-release-du"), "{reason}");
+    }
+
+    #[test]
+    fn a_terminating_namespace_is_recognised_and_nothing_else() {
+        let refused = Error::permission_denied(
+            "access leases \"o2dms-release-app\"",
+            "leases.coordination.k8s.io \"o2dms-release-app\" is forbidden: unable to create new content in namespace ns because it is being terminated",
+        );
+        assert!(namespace_terminating(&refused));
+        let rbac = Error::permission_denied(
+            "create leases.coordination.k8s.io in namespace ns",
+            "leases.coordination.k8s.io is forbidden: User \"dms\" cannot create resource \"leases\"",
+        );
+        assert!(!namespace_terminating(&rbac));
     }
 }
