@@ -185,7 +185,7 @@ impl Leases {
             Ok(Err(kube::Error::Api(s))) if s.code == 409 => Err(LeaseError::Conflict),
             Ok(Err(e)) => Err(LeaseError::Other(kube_error(e))),
             Err(_) => Err(LeaseError::Other(Error::unavailable(format!(
-                "the Kubernetes API did not answer {what} within {:?}",
+                "the Kubernetes API server did not answer {what} within {:?}",
                 self.request_timeout
             )))),
         }
