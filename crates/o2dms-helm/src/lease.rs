@@ -183,6 +183,11 @@ impl Leases {
         match tokio::time::timeout(self.request_timeout, f).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(kube::Error::Api(s))) if s.code == 409 => Err(LeaseError::Conflict),
+            Ok(Err(kube::Error::Api(s)))
+                if s.code == 404 && s.details.as_ref().is_some_and(|d| d.kind == "namespaces") =>
+            {
+                Err(LeaseError::NoNamespace)
+            }
             Ok(Err(e)) => Err(LeaseError::Other(kube_error(e))),
             Err(_) => Err(LeaseError::Other(Error::unavailable(format!(
                 "the Kubernetes API server did not answer {what} within {:?}",
@@ -211,6 +216,9 @@ impl Leases {
                 // The namespace is being deleted: the API server refuses new objects
                 // there, to every writer alike, so there is no Lease to take and none
                 // another writer could hold; the write goes on (a delete still works).
+                // No such namespace: no release can be there to write (the write's own
+                // NotFound follows), and no other writer can hold a Lease there either.
+                Err(LeaseError::NoNamespace) => return Ok(None),
                 Err(LeaseError::Other(e)) if namespace_terminating(&e) => {
                     tracing::debug!(
                         namespace = %id.namespace,
@@ -261,7 +269,7 @@ impl Leases {
                         id.namespace
                     ),
                 )),
-                Err(LeaseError::Other(e)) => Err(e),
+                Err(e) => Err(e.into_error()),
             };
         }
         Err(Error::conflict(
@@ -329,6 +337,8 @@ impl Leases {
 /// already mapped to the adapter's kinds.
 enum LeaseError {
     Conflict,
+    /// The Lease's namespace does not exist.
+    NoNamespace,
     Other(Error),
 }
 
@@ -336,6 +346,7 @@ impl LeaseError {
     fn into_error(self) -> Error {
         match self {
             LeaseError::Conflict => Error::backend("conflict reading a Lease"),
+            LeaseError::NoNamespace => Error::backend("the Lease's namespace does not exist"),
             LeaseError::Other(e) => e,
         }
     }
@@ -402,7 +413,8 @@ async fn renew(
                 let _ = stopped.await;
                 return None;
             }
-            Err(LeaseError::Other(e)) => {
+            Err(e) => {
+                let e = e.into_error();
                 tracing::warn!(lease = %name, error = %e, "could not renew the write's Lease; retrying");
             }
         }
