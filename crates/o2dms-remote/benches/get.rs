@@ -1,7 +1,11 @@
 //! What the REST API adds to a read: `get_deployment` on the mock in process against the
 //! same get through [`RemoteAdapter`] over HTTP/1.1 keep-alive to an
 //! [`o2dms_server::Server`] on 127.0.0.1 in this process, hosting an identical mock.
-//! `cargo xtask bench-api` measures the same against the `o2dms serve` program.
+//!
+//! Client and server share one current-thread runtime, so a get never waits for another
+//! thread to wake up: the figure is the CPU work of the whole exchange (client, loopback,
+//! server), steady from run to run. `cargo xtask bench-api` measures the latency against
+//! the `o2dms serve` program, which has worker threads of its own.
 
 use std::hint::black_box;
 
@@ -22,10 +26,7 @@ fn mock_with_one(rt: &Runtime, id: &DeploymentId) -> MockAdapter {
 }
 
 fn get(c: &mut Criterion) {
-    // two workers, as on the project's 2-core machine: the server's tasks run beside the
-    // client's
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();

@@ -54,6 +54,10 @@ pub struct CreateOverhead {
     pub in_process_delete: Stats,
     /// Delete through the server.
     pub server_delete: Stats,
+    /// Every create in process, in milliseconds, cycle by cycle.
+    pub in_process_creates_ms: Vec<f64>,
+    /// Every create through the server, in milliseconds, cycle by cycle.
+    pub server_creates_ms: Vec<f64>,
     /// Median over the cycles of server create / in-process create (the pair ran back
     /// to back: far less noisy than the ratio of medians).
     pub paired_create_ratio: Option<f64>,
@@ -262,6 +266,8 @@ async fn on_cluster(
         in_process_delete: stats(&delete[0])?,
         server_delete: stats(&delete[1])?,
         paired_create_ratio: paired_median_ratio(&create[1], &create[0]),
+        in_process_creates_ms: create[0].iter().map(|d| d.as_secs_f64() * 1e3).collect(),
+        server_creates_ms: create[1].iter().map(|d| d.as_secs_f64() * 1e3).collect(),
         server_rss_connected,
         server_rss_after,
     })

@@ -3,6 +3,11 @@
 //! `o2dms serve` hosting a mock with the same settings. Each side holds one deployment,
 //! made the same way (in process, and through the API). After a warm-up the samples are
 //! interleaved, alternating which side goes first.
+//!
+//! The client runs twice: on a current-thread runtime of its own, where the request and
+//! reqwest's connection task share one thread, so that the figure is what the server and
+//! the loopback add (the judged one); and on the bench's 2-worker runtime, where each get
+//! also pays for waking the client's other worker thread (reported beside it).
 
 use std::time::Duration;
 
@@ -44,9 +49,21 @@ impl Percentiles {
     }
 }
 
-/// What part 1 measured.
+/// The client's Tokio runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientRuntime {
+    /// One thread: the request and the connection task never change threads.
+    CurrentThread,
+    /// The bench's runtime, one worker per core.
+    MultiThread,
+}
+
+/// What part 1 measured on one client runtime.
 #[derive(Debug, Clone, Serialize)]
 pub struct GetLatency {
+    /// The client's runtime (both sides ran on it).
+    pub client: ClientRuntime,
     /// Timed gets per side.
     pub samples: usize,
     /// `MockAdapter::get_deployment` in process.
@@ -82,12 +99,41 @@ pub async fn create_one(adapter: &dyn DmsAdapter, settings: &MockSettings) -> an
     Ok(())
 }
 
-/// Measures `samples` gets per side. `remote` is connected to a server whose mock was
-/// made from `settings` and holds the deployment already ([`create_one`]).
+/// [`measure`] and then [`measure_creates`] on a current-thread runtime of its own (in a
+/// thread of its own), with its own `RemoteAdapter` connected to `endpoint`.
+pub async fn measure_on_current_thread(
+    settings: &MockSettings,
+    endpoint: String,
+    samples: usize,
+) -> anyhow::Result<(GetLatency, CreateLatency)> {
+    let settings = settings.clone();
+    tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting a current-thread runtime")?;
+        runtime.block_on(async {
+            let remote = RemoteAdapter::builder(endpoint)
+                .connect()
+                .await
+                .map_err(|e| anyhow::anyhow!("connecting to o2dms serve: {e}"))?;
+            let get = measure(&settings, &remote, samples, ClientRuntime::CurrentThread).await?;
+            let create = measure_creates(&settings, &remote, samples.div_ceil(4)).await?;
+            Ok((get, create))
+        })
+    })
+    .await
+    .context("the current-thread client")?
+}
+
+/// Measures `samples` gets per side on the runtime it is called on (`client` says
+/// which). `remote` is connected to a server whose mock was made from `settings` and
+/// holds the deployment already ([`create_one`]).
 pub async fn measure(
     settings: &MockSettings,
     remote: &RemoteAdapter,
     samples: usize,
+    client: ClientRuntime,
 ) -> anyhow::Result<GetLatency> {
     let mock = MockAdapter::from_settings(settings)
         .map_err(|e| anyhow::anyhow!("the in-process mock: {e}"))?;
@@ -105,7 +151,14 @@ pub async fn measure(
     {
         bail!("the two sides hold different deployments: {local:?} / {served:?}");
     }
-    eprintln!("get latency: {WARMUP} warm-up and {samples} timed gets per side, interleaved ...");
+    let runtime = match client {
+        ClientRuntime::CurrentThread => "current-thread",
+        ClientRuntime::MultiThread => "2-worker",
+    };
+    eprintln!(
+        "get latency ({runtime} client): {WARMUP} warm-up and {samples} timed gets per side, \
+         interleaved ..."
+    );
     let mut ins = Vec::with_capacity(samples);
     let mut outs = Vec::with_capacity(samples);
     for i in 0..WARMUP + samples {
@@ -124,9 +177,77 @@ pub async fn measure(
         }
     }
     Ok(GetLatency {
+        client,
         samples,
         in_process: Percentiles::of(&ins).context("no samples")?,
         remote: Percentiles::of(&outs).context("no samples")?,
+    })
+}
+
+/// A create on the mock in process against the same create through the server: what
+/// the server's write path (the request, the operation, `Prefer: wait`, the answer) adds
+/// to any adapter's create, whatever the adapter itself takes.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreateLatency {
+    /// Timed creates per side.
+    pub samples: usize,
+    /// `MockAdapter::create_deployment` in process.
+    pub in_process: Percentiles,
+    /// `RemoteAdapter::create_deployment` against `o2dms serve` hosting the mock.
+    pub remote: Percentiles,
+}
+
+impl CreateLatency {
+    /// Remote median − in-process median, in µs.
+    pub fn overhead_us(&self) -> f64 {
+        self.remote.median_us - self.in_process.median_us
+    }
+}
+
+/// Times `samples` creates per side (each deleted again, untimed), alternating which
+/// side goes first; deployments `bench/create-N`.
+pub async fn measure_creates(
+    settings: &MockSettings,
+    remote: &RemoteAdapter,
+    samples: usize,
+) -> anyhow::Result<CreateLatency> {
+    let mock = MockAdapter::from_settings(settings)
+        .map_err(|e| anyhow::anyhow!("the in-process mock: {e}"))?;
+    let package = settings
+        .packages
+        .first()
+        .context("the mock settings have no package")?;
+    let package = PackageId::new(format!("{}@{}", package.name, package.version))
+        .map_err(|e| anyhow::anyhow!("package id: {e}"))?;
+    let sides: [&dyn DmsAdapter; 2] = [&mock, remote];
+    let warmup = (samples / 10).max(5);
+    eprintln!(
+        "create latency on the mock: {warmup} warm-up and {samples} timed creates per side ..."
+    );
+    let mut times: [Vec<Duration>; 2] = Default::default();
+    for i in 0..warmup + samples {
+        let id = DeploymentId::new("bench", format!("create-{i}"))
+            .map_err(|e| anyhow::anyhow!("deployment id: {e}"))?;
+        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+        for side in order {
+            let request = CreateDeployment::new(id.clone(), package.clone());
+            let (r, t) = timed(sides[side].create_deployment(request)).await;
+            r.map_err(|e| anyhow::anyhow!("create on the mock (side {side}): {e}"))?;
+            if i >= warmup {
+                times[side].push(t);
+            }
+        }
+        for side in order {
+            sides[side]
+                .delete_deployment(&id)
+                .await
+                .map_err(|e| anyhow::anyhow!("delete on the mock (side {side}): {e}"))?;
+        }
+    }
+    Ok(CreateLatency {
+        samples,
+        in_process: Percentiles::of(&times[0]).context("no samples")?,
+        remote: Percentiles::of(&times[1]).context("no samples")?,
     })
 }
 

@@ -2,8 +2,9 @@
 //! real server program, `o2dms serve` (crate `o2dms-cli`), built for the run.
 //!
 //! 1. **Get latency** ([`latency`]): the mock in process against `RemoteAdapter` over
-//!    HTTP/1.1 keep-alive to `o2dms serve` hosting the same mock; target: the server adds
-//!    under 100 µs at the median.
+//!    HTTP/1.1 keep-alive to `o2dms serve` hosting the same mock, the client on a
+//!    current-thread runtime (and again on a 2-worker one, reported); target: the server
+//!    adds under 100 µs at the median.
 //! 2. **Throughput** ([`wrk`]): `wrk -t2 -c16` on loopback against one deployment's
 //!    `GET`; target: at least 20,000 gets/s (wrk shares the 2 cores with the server).
 //! 3. **Memory** ([`procfs`]): the server's resident set idle right after start, idle
@@ -44,6 +45,7 @@ use clap::Args;
 use o2dms_remote::RemoteAdapter;
 
 use config::DM;
+use latency::ClientRuntime;
 use measure::load_average;
 use report::{Results, ServerMemory};
 use server::ServerProcess;
@@ -152,7 +154,8 @@ async fn run_all(args: &BenchApiArgs, wrk: &Path) -> anyhow::Result<Results> {
         None => started,
     };
     let load_before = load_average();
-    let (get, throughput, server_cores_under_load, memory) = mock_parts(args, &o2dms, wrk).await?;
+    let ([get, get_multi_thread], mock_create, throughput, server_cores_under_load, memory) =
+        mock_parts(args, &o2dms, wrk).await?;
     let create = if args.skip_helm {
         None
     } else {
@@ -171,6 +174,8 @@ async fn run_all(args: &BenchApiArgs, wrk: &Path) -> anyhow::Result<Results> {
         build: if args.debug_build { "debug" } else { "release" }.to_owned(),
         load: (load_before, load_average()),
         get,
+        get_multi_thread,
+        mock_create,
         throughput,
         server_cores_under_load,
         memory,
@@ -178,13 +183,19 @@ async fn run_all(args: &BenchApiArgs, wrk: &Path) -> anyhow::Result<Results> {
     })
 }
 
+/// What parts 1 to 3 measured: the get latency on both client runtimes, the mock
+/// create latency, wrk's report, the server's CPU under wrk (cores), its memory.
+type MockFigures = (
+    [latency::GetLatency; 2],
+    latency::CreateLatency,
+    wrk::WrkReport,
+    f64,
+    ServerMemory,
+);
+
 /// Parts 1 to 3 on one `o2dms serve` hosting the mock: memory right after start, the
 /// get latency, wrk's load, memory again after it.
-async fn mock_parts(
-    args: &BenchApiArgs,
-    o2dms: &Path,
-    wrk: &Path,
-) -> anyhow::Result<(latency::GetLatency, wrk::WrkReport, f64, ServerMemory)> {
+async fn mock_parts(args: &BenchApiArgs, o2dms: &Path, wrk: &Path) -> anyhow::Result<MockFigures> {
     let dir = tempfile::Builder::new()
         .prefix("o2dms-bench-api-")
         .tempdir()
@@ -196,12 +207,16 @@ async fn mock_parts(
     tokio::time::sleep(SETTLE).await;
     let after_start = server.rss()?;
 
-    let remote = RemoteAdapter::builder(format!("{}/{DM}", server.url()))
+    let endpoint = format!("{}/{DM}", server.url());
+    let remote = RemoteAdapter::builder(endpoint.clone())
         .connect()
         .await
         .map_err(|e| anyhow::anyhow!("connecting to o2dms serve: {e}"))?;
     latency::create_one(&remote, &settings).await?;
-    let get = latency::measure(&settings, &remote, args.samples as usize).await?;
+    let samples = args.samples as usize;
+    let (get, create) = latency::measure_on_current_thread(&settings, endpoint, samples).await?;
+    let get_multi_thread =
+        latency::measure(&settings, &remote, samples, ClientRuntime::MultiThread).await?;
     drop(remote);
 
     let url = format!(
@@ -226,7 +241,8 @@ async fn mock_parts(
     let after_load = server.rss()?;
     server.stop()?;
     Ok((
-        get,
+        [get, get_multi_thread],
+        create,
         report,
         cores,
         ServerMemory {

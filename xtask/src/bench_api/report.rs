@@ -10,7 +10,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::helm::CreateOverhead;
-use super::latency::{GetLatency, Percentiles};
+use super::latency::{CreateLatency, GetLatency, Percentiles};
 use super::measure::Stats;
 use super::procfs::Rss;
 use super::wrk::WrkReport;
@@ -42,8 +42,13 @@ pub struct Results {
     pub build: String,
     /// 1-minute load average when the run started and ended.
     pub load: (Option<f64>, Option<f64>),
-    /// Part 1.
+    /// Part 1, the client on a current-thread runtime (judged).
     pub get: GetLatency,
+    /// Part 1 again, the client on the bench's 2-worker runtime (reported).
+    pub get_multi_thread: GetLatency,
+    /// A create on the mock, in process and through the server (current-thread client):
+    /// the server's own share of any create.
+    pub mock_create: CreateLatency,
     /// Part 2.
     pub throughput: WrkReport,
     /// CPU the server used while wrk ran, in cores (CPU seconds / wall seconds).
@@ -177,12 +182,20 @@ impl Results {
         let g = &self.get;
         let _ = writeln!(
             out,
-            "| get of one deployment, {} interleaved samples per side: median (p90, p99) | {} | {} | {:+.1} µs at the median | < {GET_OVERHEAD_TARGET_US:.0} µs added | {} |",
+            "| get of one deployment, {} interleaved samples per side, client on a current-thread runtime: median (p90, p99) | {} | {} | **{:+.1} µs** at the median | < {GET_OVERHEAD_TARGET_US:.0} µs added | {} |",
             thousands(g.samples as u64),
             percentiles(&g.in_process),
             percentiles(&g.remote),
             g.overhead_us(),
             met(self.get_met()),
+        );
+        let m = &self.get_multi_thread;
+        let _ = writeln!(
+            out,
+            "| same, client on a 2-worker runtime (each get also wakes the client's other thread) | {} | {} | {:+.1} µs at the median | – | – |",
+            percentiles(&m.in_process),
+            percentiles(&m.remote),
+            m.overhead_us(),
         );
         let w = &self.throughput;
         let latency: Vec<String> = w
@@ -224,6 +237,19 @@ impl Results {
             "| resident set, peak over the run (VmHWM) | – | {} | {} | – | – |",
             mib(self.memory.after_load.peak_mib),
             mib(self.memory.after_load.peak_mib),
+        );
+        let mc = &self.mock_create;
+        let _ = writeln!(
+            out,
+            "| create on the mock (the server's own share of a write: request, operation, `Prefer: wait`, answer), {} samples per side: median (p90, p99) | {} | {} | {:+.1} µs at the median{} | – | – |",
+            thousands(mc.samples as u64),
+            percentiles(&mc.in_process),
+            percentiles(&mc.remote),
+            mc.overhead_us(),
+            self.create.as_ref().map_or(String::new(), |c| format!(
+                " = {:+.3} % of the in-process Helm create's median",
+                mc.overhead_us() / 1e3 / c.in_process_create.median_ms * 100.0
+            )),
         );
         match &self.create {
             Some(c) => {
@@ -304,6 +330,7 @@ pub fn write_docs(path: &Path, results: &Results) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::latency::ClientRuntime;
     use super::*;
 
     fn results(remote_median_us: f64, rps: f64, idle_mib: f64) -> Results {
@@ -317,9 +344,16 @@ mod tests {
             build: "release".into(),
             load: (Some(0.5), None),
             get: GetLatency {
+                client: ClientRuntime::CurrentThread,
                 samples: 2000,
                 in_process: p(0.4),
                 remote: p(remote_median_us),
+            },
+            get_multi_thread: GetLatency {
+                client: ClientRuntime::MultiThread,
+                samples: 2000,
+                in_process: p(0.3),
+                remote: p(150.0),
             },
             throughput: WrkReport {
                 url: "http://127.0.0.1:1/x".into(),
@@ -333,6 +367,11 @@ mod tests {
                 socket_errors: 0,
             },
             server_cores_under_load: 1.2,
+            mock_create: CreateLatency {
+                samples: 500,
+                in_process: p(2.0),
+                remote: p(100.0),
+            },
             memory: ServerMemory {
                 after_start: Rss {
                     now_mib: idle_mib,
@@ -353,7 +392,11 @@ mod tests {
         assert!(r.all_met());
         let md = r.markdown();
         assert!(
-            md.contains("| 0.40 µs (0.60 µs, 1.20 µs) | 80.4 µs (121 µs, 241 µs) | +80.0 µs at the median | < 100 µs added | met |"),
+            md.contains("| 0.40 µs (0.60 µs, 1.20 µs) | 80.4 µs (121 µs, 241 µs) | **+80.0 µs** at the median | < 100 µs added | met |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 0.30 µs (0.45 µs, 0.90 µs) | 150 µs (225 µs, 450 µs) | +149.7 µs at the median | – | – |"),
             "{md}"
         );
         assert!(md.contains("| **25,000/s** | ≥ 20,000/s | met |"), "{md}");
@@ -394,6 +437,8 @@ mod tests {
             in_process_delete: s(200.0),
             server_delete: s(200.0),
             paired_create_ratio: Some(1.01),
+            in_process_creates_ms: vec![300.0],
+            server_creates_ms: vec![309.0],
             server_rss_connected: rss,
             server_rss_after: rss,
         };
@@ -402,6 +447,10 @@ mod tests {
         let md = r.markdown();
         assert!(
             md.contains("creates with Helm v4.1.4 on local cluster"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 2.00 µs (3.00 µs, 6.00 µs) | 100 µs (150 µs, 300 µs) | +98.0 µs at the median = +0.033 % of the in-process Helm create's median | – | – |"),
             "{md}"
         );
         assert!(
